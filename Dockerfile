@@ -1,0 +1,33 @@
+# Consultation Portal — production image (gunicorn on :8000).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+RUN groupadd --system portal \
+    && useradd --system --gid portal --home-dir /app --no-create-home --shell /usr/sbin/nologin portal
+
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+COPY . .
+
+# Compile translation catalogs (every portal/**/translations directory that holds .po files).
+RUN find portal -type d -name translations | while read -r dir; do \
+        if find "$dir" -name '*.po' | grep -q .; then pybabel compile -f -d "$dir"; fi; \
+    done \
+    && chmod 0755 scripts/docker-entrypoint.sh \
+    && mkdir -p instance \
+    && chown portal:portal instance
+
+USER portal
+
+EXPOSE 8000
+
+ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
+# Extra gunicorn options can be given through GUNICORN_CMD_ARGS.
+CMD ["gunicorn", "--workers", "2", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "wsgi:app"]

@@ -1,0 +1,60 @@
+# Consultation Portal — developer entry points.
+#
+#   make run     embedded default: .venv + SQLite in instance/, demo data, http://127.0.0.1:5000
+#   make test    whole test suite with throwaway PostgreSQL + Redis (make test ARGS="-k foo")
+#   make lint    ruff check + ruff format --check
+#   make babel   compile translations
+#   make bench   run bench/run.sh if present
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+FLASK  := $(VENV)/bin/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+ARGS   ?=
+SERVICES := bash scripts/services.sh
+
+.PHONY: help run venv venv-dev babel test lint format bench
+.NOTPARALLEL:
+
+help:
+	@echo "make run    - start the portal on http://$(HOST):$(PORT) (SQLite, demo data)"
+	@echo "make test   - run the test suite (ARGS=\"...\" passed to pytest)"
+	@echo "make lint   - ruff check and format check"
+	@echo "make format - ruff format and autofix"
+	@echo "make babel  - compile translations"
+	@echo "make bench  - run bench/run.sh"
+
+venv:
+	@$(SERVICES) ensure-venv requirements.txt
+
+venv-dev:
+	@$(SERVICES) ensure-venv requirements-dev.txt
+
+babel:
+	@$(SERVICES) babel
+
+run: venv babel
+	@echo "==> Applying database migrations"
+	$(FLASK) db upgrade
+	@echo "==> Loading demo data (if the database is empty)"
+	$(FLASK) seed-demo
+	@echo "==> Serving on http://$(HOST):$(PORT)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test:
+	bash scripts/test.sh $(ARGS)
+
+lint: venv-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench:
+	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench/run.sh not found: nothing to run"; fi

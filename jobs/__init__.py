@@ -1,0 +1,1 @@
+"""Background jobs: plain functions that take ids and let failures raise."""

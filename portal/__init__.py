@@ -1,0 +1,49 @@
+"""Consultation Portal: the application factory."""
+
+from flask import Flask
+
+from portal.config import load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: config from the environment, then extensions, blueprints, errors, commands."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config(config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from portal import auth_session, email, i18n, web
+    from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    auth_session.init_app(app)
+    i18n.init_app(app)
+    email.init_app(app)
+    web.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.blueprints import register_all
+
+    register_all(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from portal.errors import init_app
+
+    init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from portal.commands import init_app
+
+    init_app(app)

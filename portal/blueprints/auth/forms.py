@@ -1,0 +1,160 @@
+"""Account forms."""
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+
+from portal.forms import PortalForm
+from portal.i18n import LANGUAGES, is_timezone, timezone_names
+from portal.security import password_problem
+
+USERNAME_RULE = Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Use only letters A–Z, digits and . _ -"))
+
+
+def timezone_choices():
+    return [(z, z.replace("_", " ")) for z in timezone_names()]
+
+
+class TimezoneField(SelectField):
+    def pre_validate(self, form):
+        if not isinstance(self.data, str) or not is_timezone(self.data):
+            raise ValidationError(_l("Choose a time zone from the list."))
+
+
+class ProfileFieldsMixin:
+    def init_choices(self):
+        self.timezone.choices = timezone_choices()
+        self.language.choices = list(LANGUAGES.items())
+        if not self.is_submitted():
+            self.timezone.data = self.timezone.data or current_app.config["DEFAULT_TIMEZONE"]
+
+
+class RegisterForm(ProfileFieldsMixin, PortalForm):
+    username = StringField(
+        _l("Username"),
+        validators=[InputRequired(), Length(min=3, max=32), USERNAME_RULE],
+        render_kw={"autocomplete": "username"},
+    )
+    email = StringField(
+        _l("Email"), validators=[InputRequired(), Length(max=254), Email()], render_kw={"autocomplete": "email"}
+    )
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired()], render_kw={"autocomplete": "new-password"}
+    )
+    confirm = PasswordField(
+        _l("Confirm password"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    role = SelectField(
+        _l("Role"), choices=[("client", _l("Client")), ("specialist", _l("Specialist"))], default="client"
+    )
+    timezone = TimezoneField(_l("Time zone"), validate_choice=False)
+    language = SelectField(_l("Language"))
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=64)])
+    specialty = StringField(
+        _l("Specialty"),
+        validators=[Length(max=100)],
+        description=_l("Specialists only, e.g. “Psychologist”."),
+    )
+    bio = TextAreaField(_l("Bio"), validators=[Length(max=1000)], description=_l("Specialists only; optional."))
+    submit = SubmitField(_l("Create account"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.init_choices()
+        self.role.render_kw = {"data-role-select": "true"}
+        if not self.is_submitted():
+            # The browser's zone is preselected by script; without it DEFAULT_TIMEZONE stays.
+            self.timezone.render_kw = {"data-detect-timezone": "true"}
+
+    def validate_password(self, field):
+        problem = password_problem(field.data or "", self.username.data or "", self.email.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_specialty(self, field):
+        if self.role.data == "specialist" and not field.data:
+            raise ValidationError(_l("Specialists need a specialty."))
+
+
+class LoginForm(PortalForm):
+    login = StringField(
+        _l("Username or email"), validators=[InputRequired(), Length(max=254)], render_kw={"autocomplete": "username"}
+    )
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(), Length(max=128)], render_kw={"autocomplete": "current-password"}
+    )
+    remember = BooleanField(_l("Remember me"))
+    submit = SubmitField(_l("Log in"))
+
+
+class EmailForm(PortalForm):
+    email = StringField(
+        _l("Email"), validators=[InputRequired(), Length(max=254), Email()], render_kw={"autocomplete": "email"}
+    )
+
+
+class ResendForm(EmailForm):
+    submit = SubmitField(_l("Resend confirmation email"))
+
+
+class ResetRequestForm(EmailForm):
+    submit = SubmitField(_l("Send reset link"))
+
+
+class NewPasswordMixin:
+    def validate_new_password(self, field):
+        problem = password_problem(field.data or "", getattr(self, "_username", ""))
+        if problem:
+            raise ValidationError(problem)
+
+
+class ResetPasswordForm(NewPasswordMixin, PortalForm):
+    new_password = PasswordField(
+        _l("New password"), validators=[InputRequired()], render_kw={"autocomplete": "new-password"}
+    )
+    confirm = PasswordField(
+        _l("Confirm password"),
+        validators=[InputRequired(), EqualTo("new_password", message=_l("The passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set new password"))
+
+
+class ProfileForm(ProfileFieldsMixin, PortalForm):
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=64)])
+    timezone = TimezoneField(_l("Time zone"), validate_choice=False)
+    language = SelectField(_l("Language"))
+    specialty = StringField(_l("Specialty"), validators=[Length(max=100)])
+    bio = TextAreaField(_l("Bio"), validators=[Length(max=1000)])
+    submit = SubmitField(_l("Save profile"))
+
+    def __init__(self, *args, is_specialist=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.init_choices()
+        if not is_specialist:
+            del self.specialty
+            del self.bio
+        self._is_specialist = is_specialist
+
+    def validate_specialty(self, field):
+        if not field.data:
+            raise ValidationError(_l("Specialists need a specialty."))
+
+
+class PasswordChangeForm(NewPasswordMixin, PortalForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[InputRequired(), Length(max=128)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        _l("New password"), validators=[InputRequired()], render_kw={"autocomplete": "new-password"}
+    )
+    confirm = PasswordField(
+        _l("Confirm new password"),
+        validators=[InputRequired(), EqualTo("new_password", message=_l("The passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Change password"))

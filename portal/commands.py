@@ -1,0 +1,119 @@
+"""CLI: create-admin, seed-demo, worker, outbox drain."""
+
+import logging
+import threading
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_admin)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(worker)
+    app.cli.add_command(outbox)
+
+
+@click.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@with_appcontext
+def create_admin(username, email, password):
+    """Create a confirmed admin account."""
+    from portal.clock import utcnow
+    from portal.models import User
+    from portal.security import hash_password, password_problem
+    from portal.services.accounts import find_by_email, find_by_login
+
+    problem = password_problem(password, username, email)
+    if problem:
+        raise click.ClickException(str(problem))
+    if find_by_login(username) or find_by_email(email):
+        raise click.ClickException("That username or email is already used.")
+    user = User(
+        username=username,
+        email=email,
+        password_hash=hash_password(password),
+        role="admin",
+        confirmed_at=utcnow(),
+        timezone=current_app.config["DEFAULT_TIMEZONE"],
+        locale=current_app.config["DEFAULT_LOCALE"],
+    )
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Admin {username} created.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Load demo accounts and slots if the database has no users."""
+    from portal.demo import load_demo
+
+    accounts = load_demo()
+    if not accounts:
+        click.echo("The database already has users; demo data not loaded.")
+        return
+    click.echo("Demo accounts (username / password):")
+    for role, username, password in accounts:
+        click.echo(f"  {role:<11} {username:<10} {password}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker(burst):
+    """RQ worker (with scheduler for retries) on the portal's queues; drains the outbox periodically."""
+    from rq import Queue, Worker
+
+    import jobs.email
+    from portal.queues import queue_name, redis_connection
+
+    if not current_app.config["REDIS_URL"]:
+        raise click.ClickException("REDIS_URL is not set.")
+    app = current_app._get_current_object()
+    jobs.email._app = app  # forked work-horses inherit it instead of building their own
+    connection = redis_connection()
+    queues = [Queue(queue_name(name), connection=connection) for name in ("emails", "default")]
+    if not burst:
+        threading.Thread(target=_drain_forever, args=(app,), daemon=True, name="outbox-drain").start()
+    Worker(queues, connection=connection).work(with_scheduler=True, burst=burst)
+
+
+def _drain_forever(app: Flask) -> None:
+    from portal.email import drain_outbox
+
+    interval = app.config["OUTBOX_DRAIN_INTERVAL"]
+    while True:
+        time.sleep(interval)
+        try:
+            with app.app_context():
+                count = drain_outbox()
+                if count:
+                    log.info("outbox drain re-queued %d email(s)", count)
+                db.session.remove()
+        except Exception:  # keep draining; the next round may find Redis or the database back
+            log.exception("outbox drain failed")
+
+
+@click.group("outbox")
+def outbox():
+    """The email outbox."""
+
+
+@outbox.command("drain")
+@click.option("--stale-seconds", type=int, default=None, help="Re-queue rows queued longer ago than this.")
+@with_appcontext
+def outbox_drain(stale_seconds):
+    """Re-queue emails that are still unsent."""
+    from portal.email import drain_outbox
+
+    count = drain_outbox(stale_seconds)
+    click.echo(f"{count} email(s) re-queued.")

@@ -1,0 +1,144 @@
+"""The outbox: emails are rows written with the change they report, dispatched after commit."""
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, g, has_request_context
+from flask_babel import force_locale
+from sqlalchemy import event, or_, select
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.i18n import format_for_recipient
+from portal.models import OutboxEmail, User
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_deliver_in_process)
+
+
+def queue_email(user: User, kind: str, ics: str | None = None, **context) -> OutboxEmail:
+    """Render `email/<kind>.txt` for the recipient and add it to the outbox (no commit)."""
+    with force_locale(user.locale):
+
+        def when(value: datetime) -> str:
+            return format_for_recipient(value, user.timezone, user.locale)[1]
+
+        template = current_app.jinja_env.get_template(f"email/{kind}.txt")
+        module = template.make_module(
+            dict(context, recipient=user, when=when, public_url=current_app.config["PUBLIC_URL"])
+        )
+        subject = str(getattr(module, "subject", kind)).strip()
+        body = str(module).strip() + "\n"
+    row = OutboxEmail(
+        user_id=user.id, recipient=user.email, kind=kind, subject=subject[:255], body_text=body, ics=ics
+    )
+    db.session.add(row)
+    db.session.info.setdefault("outbox_new", []).append(row)
+    return row
+
+
+@event.listens_for(db.session, "after_flush_postexec")
+def _collect_ids(session, flush_context):
+    rows = session.info.pop("outbox_new", [])
+    session.info.setdefault("outbox_ids", []).extend(r.id for r in rows if r.id is not None)
+    leftover = [r for r in rows if r.id is None]
+    if leftover:
+        session.info["outbox_new"] = leftover
+
+
+@event.listens_for(db.session, "after_commit")
+def _dispatch_after_commit(session):
+    ids = session.info.pop("outbox_ids", [])
+    if ids:
+        dispatch(ids)
+
+
+@event.listens_for(db.session, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop("outbox_ids", None)
+    session.info.pop("outbox_new", None)
+
+
+def dispatch(ids: list[int]) -> None:
+    """Queue the emails on RQ; without Redis (embedded default) deliver them after the request."""
+    if current_app.config["REDIS_URL"]:
+        enqueue_emails(ids)
+    elif has_request_context():
+        g.setdefault("emails_to_deliver", []).extend(ids)
+
+
+def enqueue_emails(ids: list[int]) -> int:
+    """Put the emails on the queue; a Redis failure is logged, the outbox keeps them for `outbox drain`."""
+    from rq import Retry
+
+    from jobs.email import send_email
+    from portal.queues import email_queue
+
+    config = current_app.config
+    count = 0
+    try:
+        queue = email_queue()
+        for outbox_id in ids:
+            queue.enqueue(
+                send_email,
+                outbox_id,
+                job_id=f"{config['RQ_QUEUE_PREFIX']}email-{outbox_id}",
+                retry=Retry(max=config["EMAIL_MAX_RETRIES"], interval=config["EMAIL_RETRY_INTERVALS"]),
+                job_timeout=60,
+                result_ttl=3600,
+                failure_ttl=7 * 24 * 3600,
+            )
+            count += 1
+    except Exception as exc:  # Redis down: the change stands, the drain re-queues later.
+        log.warning("could not queue %d email(s): %s", len(ids) - count, exc)
+    return count
+
+
+def _deliver_in_process(response):
+    ids = g.pop("emails_to_deliver", None)
+    if ids:
+        from jobs.email import deliver
+
+        for outbox_id in ids:
+            try:
+                deliver(outbox_id, final_attempt=True)
+            except Exception as exc:  # recorded on the row; the page is not the place to fail
+                log.warning("in-process delivery of email %s failed: %s", outbox_id, exc)
+    return response
+
+
+def drain_outbox(stale_seconds: int | None = None) -> int:
+    """Re-queue emails still unsent some time after they were queued. Returns how many."""
+    if stale_seconds is None:
+        stale_seconds = current_app.config["OUTBOX_STALE_SECONDS"]
+    now = utcnow()
+    cutoff = now - timedelta(seconds=stale_seconds)
+    ids = list(
+        db.session.scalars(
+            select(OutboxEmail.id)
+            .where(OutboxEmail.state == "queued")
+            .where(or_(OutboxEmail.queued_at.is_(None), OutboxEmail.queued_at <= cutoff))
+            .where(OutboxEmail.created_at <= cutoff)
+            .order_by(OutboxEmail.id)
+            .limit(1000)
+        )
+    )
+    if not ids:
+        return 0
+    if not current_app.config["REDIS_URL"]:
+        from jobs.email import deliver
+
+        for outbox_id in ids:
+            deliver(outbox_id, final_attempt=True)
+        return len(ids)
+    queued = enqueue_emails(ids)
+    if queued:
+        db.session.execute(
+            OutboxEmail.__table__.update().where(OutboxEmail.id.in_(ids[:queued])).values(queued_at=now)
+        )
+        db.session.commit()
+    return queued
+

@@ -1,0 +1,50 @@
+"""Shared form pieces: a base form that refuses control characters, the empty CSRF form."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+
+# NUL and other control characters are refused in every text field (PostgreSQL cannot store NUL).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def strip_filter(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class PortalForm(FlaskForm):
+    """Every text field is stripped, and refused if it holds control characters."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters", ())
+            if unbound_field.field_class in (StringField, TextAreaField) and strip_filter not in filters:
+                unbound_field.kwargs["filters"] = (strip_filter, *filters)
+            return unbound_field.bind(form=form, **options)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in self:
+            data = field.data
+            if not isinstance(data, str):
+                continue
+            pattern = _CONTROL if isinstance(field, TextAreaField) else _CONTROL_SINGLE_LINE
+            if pattern.search(data):
+                field.errors = [*field.errors, _l("Remove the control characters from this field.")]
+                ok = False
+        return ok
+
+    def apply_domain_error(self, error) -> bool:
+        """Show a service's refusal next to its field; False if it names no field of this form."""
+        field = getattr(self, error.field, None) if error.field else None
+        if field is None:
+            return False
+        field.errors = [*field.errors, error.message]
+        return True
+
+
+class EmptyForm(PortalForm):
+    """For button-only POSTs: just the CSRF token."""

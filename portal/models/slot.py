@@ -1,0 +1,100 @@
+"""Slots a specialist publishes and the consultations clients request on them."""
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, utcnow
+from portal.models.user import User
+
+STATUSES = ("pending", "accepted", "rejected", "cancelled", "cancelled_by_specialist")
+ACTIVE_STATUSES = ("pending", "accepted")
+CANCEL_REASONS = ("Health", "Personal", "Found_another_specialist", "Other")
+
+
+class Slot(Base):
+    """A time a specialist offers. One specialist's live slots never overlap:
+    enforced on PostgreSQL by the exclusion constraint `ex_slots_no_overlap` (see migrations)."""
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_slots_specialist_id_starts_at", "specialist_id", "starts_at"),
+        Index(
+            "ix_slots_live_starts_at",
+            "starts_at",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    note: Mapped[Optional[str]] = mapped_column(String(255))
+    deleted_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    specialist: Mapped[User] = relationship(lazy="raise")
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
+class Consultation(Base):
+    """A client's request for a slot and everything that happens to it afterwards."""
+
+    __tablename__ = "consultations"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'accepted', 'rejected', 'cancelled', 'cancelled_by_specialist')",
+            name="status",
+        ),
+        # At most one accepted consultation per slot: no double booking.
+        Index(
+            "uq_consultations_slot_accepted",
+            "slot_id",
+            unique=True,
+            postgresql_where=text("status = 'accepted'"),
+            sqlite_where=text("status = 'accepted'"),
+        ),
+        # At most one active request per client and slot.
+        Index(
+            "uq_consultations_slot_client_active",
+            "slot_id",
+            "client_id",
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'accepted')"),
+            sqlite_where=text("status IN ('pending', 'accepted')"),
+        ),
+        Index("ix_consultations_slot_id_status", "slot_id", "status"),
+        Index("ix_consultations_client_id_created_at", "client_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(24), default="pending")
+    cancel_reason: Mapped[Optional[str]] = mapped_column(String(32))
+    cancel_comment: Mapped[Optional[str]] = mapped_column(String(500))
+    reject_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[Optional[datetime]]
+    rejected_at: Mapped[Optional[datetime]]
+    cancelled_at: Mapped[Optional[datetime]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    slot: Mapped[Slot] = relationship(lazy="raise")
+    client: Mapped[User] = relationship(lazy="raise")
+
+    def display_status(self, now: datetime) -> str:
+        """The status word a person sees: Expired is derived, never stored."""
+        if self.status == "pending" and self.slot.starts_at <= now:
+            return "expired"
+        return self.status

@@ -1,0 +1,47 @@
+"""Password hashing (Argon2id) and password rules."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+from zxcvbn import zxcvbn
+
+_hasher = PasswordHasher()
+
+# Checked before zxcvbn so the commonest choices are refused with certainty.
+COMMON_PASSWORDS = {
+    "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwerty123",
+    "qwertyuiop", "11111111", "iloveyou", "abc12345", "letmein1", "passw0rd", "00000000", "qwerty12",
+    "1q2w3e4r", "1qaz2wsx", "admin123", "welcome1", "sunshine", "football", "baseball", "princess",
+}
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A valid hash to verify against when the account does not exist, so timing does not reveal it.
+DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+
+def password_problem(password: str, username: str = "", email: str = ""):
+    """A user-facing reason the password is unacceptable, or None."""
+    if len(password) < 8:
+        return _l("Use at least 8 characters.")
+    if len(password) > 128:
+        return _l("Use at most 128 characters.")
+    lowered = password.lower()
+    if username and lowered == username.lower():
+        return _l("The password must not be the same as the username.")
+    if lowered in COMMON_PASSWORDS:
+        return _l("This password is too common. Choose a less guessable one.")
+    result = zxcvbn(password[:64], user_inputs=[u for u in (username, email) if u])
+    if result["score"] < 2:
+        return _l("This password is too easy to guess. Add more words or characters.")
+    return None

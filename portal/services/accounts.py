@@ -1,0 +1,150 @@
+"""Accounts: registration, confirmation, login, password reset and change."""
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.clock import utcnow
+from portal.email import queue_email
+from portal.extensions import db
+from portal.models import User
+from portal.security import DUMMY_HASH, hash_password, verify_password
+from portal.services import throttle, tokens
+from portal.services.errors import DomainError
+
+SELF_REGISTER_ROLES = ("client", "specialist")
+
+
+def find_by_login(login: str) -> User | None:
+    """A user by username or email, ignoring case."""
+    login = login.strip().lower()
+    if not login:
+        return None
+    return db.session.scalars(
+        select(User).where(or_(func.lower(User.username) == login, func.lower(User.email) == login))
+    ).first()
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
+
+
+def _check_unique(username: str, email: str) -> None:
+    taken = db.session.execute(
+        select(func.lower(User.username), func.lower(User.email)).where(
+            or_(func.lower(User.username) == username.lower(), func.lower(User.email) == email.lower())
+        )
+    ).all()
+    for name, mail in taken:
+        if name == username.lower():
+            raise DomainError(_l("This username is taken."), field="username")
+        if mail == email.lower():
+            raise DomainError(_l("An account with this email already exists."), field="email")
+
+
+def register(
+    *, username, email, password, role, timezone, locale, specialty=None, bio=None, display_name=None
+) -> User:
+    """Create an unconfirmed account and queue its confirmation email (caller commits)."""
+    if role not in SELF_REGISTER_ROLES:
+        raise DomainError(_l("Choose Client or Specialist."), field="role")
+    _check_unique(username, email)
+    user = User(
+        username=username,
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        timezone=timezone,
+        locale=locale,
+        specialty=(specialty or None) if role == "specialist" else None,
+        bio=(bio or None) if role == "specialist" else None,
+        display_name=display_name or None,
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent registration took the name or address
+        db.session.rollback()
+        _check_unique(username, email)
+        raise DomainError(_l("This username is taken."), field="username") from None
+    send_confirmation(user)
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    raw = tokens.issue_token(user, tokens.CONFIRM)
+    link = url_for("auth.confirm", token=raw, _external=False)
+    queue_email(user, "confirm_account", link=link)
+
+
+def resend_confirmation(email: str) -> None:
+    """Queue a new link if the address belongs to an unconfirmed account; answer the same either way."""
+    user = find_by_email(email)
+    if user is not None and not user.is_confirmed and not user.is_blocked:
+        send_confirmation(user)
+
+
+def confirm(raw_token: str) -> User:
+    user = tokens.use_token(raw_token, tokens.CONFIRM)
+    if user.confirmed_at is None:
+        user.confirmed_at = utcnow()
+    return user
+
+
+class LoginRefused(DomainError):
+    """Login refused; `reason` is one of throttled, invalid, unconfirmed, blocked."""
+
+    def __init__(self, message, reason: str, user: User | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.user = user
+
+
+def authenticate(login: str, password: str, address: str) -> User:
+    """Check the credentials, counting failures per account and per address."""
+    user = find_by_login(login)
+    account_key = f"user:{user.id}" if user else f"login:{login.strip().lower()[:254]}"
+    if not throttle.login_allowed(account_key, address):
+        raise LoginRefused(_l("Too many failed attempts. Please wait 15 minutes and try again."), "throttled")
+    if user is None:
+        verify_password(DUMMY_HASH, password)
+        throttle.record_failure(account_key, address)
+        raise LoginRefused(_l("Wrong username, email or password."), "invalid")
+    if not verify_password(user.password_hash, password):
+        throttle.record_failure(account_key, address)
+        raise LoginRefused(_l("Wrong username, email or password."), "invalid")
+    if user.is_blocked:
+        raise LoginRefused(_l("Your account is blocked"), "blocked", user)
+    if not user.is_confirmed:
+        raise LoginRefused(
+            _l("Please confirm your email address first. We can send you a new link."), "unconfirmed", user
+        )
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Queue a reset link if the address is known; the page answers the same either way."""
+    user = find_by_email(email)
+    if user is None or user.is_blocked:
+        return
+    raw = tokens.issue_token(user, tokens.RESET)
+    queue_email(user, "reset_password", link=url_for("auth.reset_password", token=raw))
+
+
+def reset_password(raw_token: str, new_password: str) -> User:
+    user = tokens.use_token(raw_token, tokens.RESET)
+    user.password_hash = hash_password(new_password)
+    user.rotate_session_token()
+    if user.confirmed_at is None:  # the link proved the address
+        user.confirmed_at = utcnow()
+    queue_email(user, "password_changed")
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise DomainError(_l("The current password is wrong."), field="current_password")
+    user.password_hash = hash_password(new)
+    user.rotate_session_token()
+    queue_email(user, "password_changed")

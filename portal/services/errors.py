@@ -1,0 +1,10 @@
+"""The one error type services raise for a refusal a person should read."""
+
+
+class DomainError(Exception):
+    """A refusal with a message for the user, optionally tied to a form field."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field

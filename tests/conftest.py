@@ -1,0 +1,401 @@
+"""Fixtures: a real PostgreSQL database and Redis per test run, an SMTP sink, an RQ worker,
+a live server and Chromium. Each test starts from empty tables and empty Redis keys."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import psycopg2
+import pytest
+import redis as redis_lib
+from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal.extensions import db as _db
+
+ROOT = Path(__file__).resolve().parent.parent
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def _require(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.exit(f"{name} is not set: run the suite with `make test` (it starts PostgreSQL and Redis).", 2)
+    return value
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def run_id(worker_id) -> str:
+    return f"t{os.getpid()}{worker_id if worker_id != 'master' else ''}"
+
+
+@pytest.fixture(scope="session")
+def database_url(run_id):
+    """A fresh database for this test process, migrated with the project's own migrations."""
+    base = _require("TEST_DATABASE_URL")
+    name = f"portal_{run_id}"
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    url = base.rsplit("/", 1)[0] + f"/{name}"
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url, "SECRET_KEY": "test", "REDIS_URL": ""},
+        check=True,
+        capture_output=True,
+    )
+    yield url
+    with admin.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    return _require("TEST_REDIS_URL")
+
+
+class SmtpSink:
+    """An in-process SMTP server that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages: list[Message] = []
+        self.lock = threading.Lock()
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def clear(self):
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[Message]:
+        with self.lock:
+            return [m for m in self.messages if address.lower() in (m["To"] or "").lower()]
+
+    def wait_for(self, count: int = 1, to: str | None = None, timeout: float = 20.0) -> list[Message]:
+        """Wait until at least `count` messages (to `to`, if given) have arrived."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.to(to) if to else list(self.messages)
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
+
+def body_of(message: Message) -> str:
+    """The text/plain part of an email, decoded."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain" and not part.get_filename():
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    return ""
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    sink = SmtpSink()
+    sink.controller.start()
+    yield sink
+    sink.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url, redis_url, run_id, smtp_sink):
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE_PREFIX": f"{run_id}:",
+        "RATELIMIT_KEY_PREFIX": run_id,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_sink.port),
+        "PUBLIC_URL": "http://portal.test",
+        "EMAIL_RETRY_INTERVALS": "1,1,2",
+        "EMAIL_MAX_RETRIES": "3",
+        "OUTBOX_DRAIN_INTERVAL": "2",
+        "OUTBOX_STALE_SECONDS": "5",
+    }
+
+
+class FrozenClock:
+    """A settable clock: `clock.set(dt)` freezes "now"; `clock.reset()` returns to real time."""
+
+    def __init__(self):
+        self.value: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.value or datetime.now(UTC)
+
+    def set(self, value: datetime) -> None:
+        assert value.tzinfo is not None, "use aware datetimes"
+        self.value = value.astimezone(UTC)
+
+    def reset(self) -> None:
+        self.value = None
+
+
+@pytest.fixture(scope="session")
+def session_clock():
+    return FrozenClock()
+
+
+@pytest.fixture(scope="session")
+def app(app_config, session_clock):
+    application = create_app({**app_config, "CLOCK": session_clock})
+    application.test_client_class = PortalClient
+    return application
+
+
+@pytest.fixture(scope="session")
+def redis_client(redis_url):
+    return redis_lib.Redis.from_url(redis_url)
+
+
+def _clear_redis(client, run_id):
+    keys = list(client.scan_iter(match=f"*{run_id}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def db(app, redis_client, run_id, session_clock):
+    """Every test starts with empty tables, empty Redis keys and the real clock."""
+    session_clock.reset()
+    with app.app_context():
+        tables = ", ".join(t.name for t in reversed(_db.metadata.sorted_tables))
+        with _db.engine.begin() as conn:
+            conn.execute(text("SET lock_timeout = '20s'"))
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _clear_redis(redis_client, run_id)
+        yield _db
+        _db.session.remove()
+
+
+@pytest.fixture
+def clock(session_clock):
+    """Freeze time for the test (app, live server and worker-less code share it)."""
+    yield session_clock
+    session_clock.reset()
+
+
+class PortalClient(FlaskClient):
+    """Test client that submits forms with the CSRF token of the page they come from."""
+
+    def csrf_token(self, url: str) -> str:
+        response = self.get(url)
+        match = CSRF_RE.search(response.get_data(as_text=True))
+        assert match, f"no CSRF token on {url} (status {response.status_code})"
+        return match.group(1) or match.group(2)
+
+    def submit(self, url: str, data: dict | None = None, from_url: str | None = None, **kwargs):
+        """POST like a browser: token taken from `from_url` (default: the same URL)."""
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token(from_url or url))
+        return self.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login_as(self, user, password: str | None = None):
+        """Log in through the real form."""
+        from tests.factories import PASSWORD
+
+        response = self.client.submit("/login", {"login": user.username, "password": password or PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+
+    def logout(self):
+        return self.client.submit("/logout", {}, from_url="/profile")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Counts SQL statements executed inside the `with` block: `with count_queries() as q: ...; q.count`."""
+
+    class Counter:
+        def __init__(self):
+            self.statements: list[str] = []
+
+        @property
+        def count(self) -> int:
+            return len(self.statements)
+
+        def __enter__(self):
+            event.listen(_db.engine, "before_cursor_execute", self._record)
+            return self
+
+        def __exit__(self, *exc):
+            event.remove(_db.engine, "before_cursor_execute", self._record)
+
+        def _record(self, conn, cursor, statement, *args):
+            self.statements.append(statement)
+
+    with app.app_context():
+        yield Counter
+
+
+@pytest.fixture(scope="session")
+def worker_env(app_config):
+    env = {**os.environ, **app_config, "PYTHONUNBUFFERED": "1"}
+    env.pop("FLASK_APP", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def rq_worker(worker_env, tmp_path_factory):
+    """A real `flask worker` process (RQ with scheduler) delivering to the SMTP sink."""
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    log = open(log_path, "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=worker_env, stdout=log, stderr=log
+    )
+    time.sleep(1.0)
+    assert process.poll() is None, log_path.read_text()
+    process.log_path = log_path
+    yield process
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture
+def mail(smtp_sink):
+    """The SMTP sink, emptied for this test."""
+    smtp_sink.clear()
+    return smtp_sink
+
+
+class LiveServer:
+    def __init__(self, application):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = make_server("127.0.0.1", self.port, application, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served over HTTP in a thread, for the browser."""
+    server = LiveServer(app)
+    server.start()
+    yield server
+    server.stop()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) with English preferred."""
+    context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Factory for extra independent browser contexts: new_page(locale="ru-RU", javascript=True)."""
+    contexts = []
+
+    def make(locale: str = "en-US", javascript: bool = True, width: int = 1280, height: int = 900):
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale=locale,
+            java_script_enabled=javascript,
+            viewport={"width": width, "height": height},
+        )
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+SCREENSHOT_DIR = ROOT / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture
+def screenshot():
+    """screenshot(page, "name") saves a full-page PNG under test-artifacts/screenshots/."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+
+    def take(pg, name: str):
+        path = SCREENSHOT_DIR / f"{name}.png"
+        pg.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
