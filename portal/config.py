@@ -30,6 +30,10 @@ ENV_NAMES = {
 }
 
 
+# One catalog per area of the portal (portal/translations/<area>/ru/LC_MESSAGES/messages.po), merged at run time.
+TRANSLATION_AREAS = ("core", "specialist", "client", "admin")
+
+
 class ConfigError(RuntimeError):
     """Raised when a production start lacks a required setting."""
 
@@ -76,7 +80,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
         "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
-        "BABEL_TRANSLATION_DIRECTORIES": "translations",
+        "BABEL_TRANSLATION_DIRECTORIES": ";".join(f"translations/{area}" for area in TRANSLATION_AREAS),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public_url.startswith("https://"),

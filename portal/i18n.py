@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["minutes"] = minutes_text
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["status_labels"] = status_labels
 
 
 _ZONES: list[str] | None = None
@@ -105,3 +106,19 @@ def format_for_recipient(value: datetime, tz: str, locale: str) -> tuple[str, st
 
 
 __all__ = ["format_datetime", "format_time", "timezone_names", "to_local"]
+
+
+def status_labels() -> dict:
+    """The status words people see, in the current language (SPEC §10)."""
+    from flask_babel import gettext as _
+
+    return {
+        "pending": _("Pending"),
+        "accepted": _("Accepted"),
+        "rejected": _("Rejected"),
+        "cancelled": _("Cancelled"),
+        "cancelled_by_specialist": _("Cancelled by specialist"),
+        "expired": _("Expired"),
+        "free": _("free"),
+        "booked": _("booked"),
+    }

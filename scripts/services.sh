@@ -97,17 +97,14 @@ ensure_venv() {
 
 # ------------------------------------------------------------------ babel ----
 compile_translations() {
-    local dir found=0
+    # Every catalog portal/translations/<area>/<locale>/LC_MESSAGES/messages.po becomes a .mo beside it.
+    local po count=0
     cd "$SERVICES_ROOT"
-    [ -d portal ] || { say "No portal/ directory yet: skipping translations"; return 0; }
-    while IFS= read -r dir; do
-        if find "$dir" -name '*.po' -print -quit | grep -q .; then
-            say "Compiling translations in $dir"
-            "$VENV_DIR/bin/pybabel" compile -f -d "$dir"
-            found=1
-        fi
-    done < <(find portal -type d -name translations | sort)
-    [ "$found" -eq 1 ] || say "No translation catalogs found: skipping"
+    while IFS= read -r po; do
+        "$VENV_DIR/bin/pybabel" compile -f -i "$po" -o "${po%.po}.mo" >/dev/null
+        count=$((count + 1))
+    done < <(find portal -path '*/LC_MESSAGES/*.po' 2>/dev/null | sort)
+    say "Compiled $count translation catalog(s)"
 }
 
 # ------------------------------------------------------------- PostgreSQL ----
