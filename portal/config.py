@@ -91,10 +91,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "portal"),
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Redis down must not take registration or login down with it.
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "LOGIN_FAILURES_PER_ACCOUNT": "5 per 15 minutes",
         "LOGIN_FAILURES_PER_ADDRESS": "20 per 15 minutes",
         "REGISTER_LIMIT": env.get("REGISTER_LIMIT", "10 per hour"),
         "RESET_LIMIT": env.get("RESET_LIMIT", "10 per hour"),
+        # Letters, digits, "-" and "_" only: it becomes part of RQ job ids.
         "RQ_QUEUE_PREFIX": env.get("RQ_QUEUE_PREFIX", ""),
         "OUTBOX_STALE_SECONDS": int(env.get("OUTBOX_STALE_SECONDS") or 120),
         "OUTBOX_DRAIN_INTERVAL": int(env.get("OUTBOX_DRAIN_INTERVAL") or 60),

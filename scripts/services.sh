@@ -232,12 +232,13 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
         ensure-venv) ensure_venv "$@" ;;
         babel) compile_translations ;;
         apt-install) apt_install "$@" ;;
+        pg-init) pg_init ;;
         pg-start) pg_start ;;
         pg-stop) pg_stop "$@" ;;
         redis-start) redis_start ;;
         redis-stop) redis_stop ;;
         *)
-            echo "usage: $0 {ensure-venv REQ|babel|apt-install PKG...|pg-start|pg-stop [MODE]|redis-start|redis-stop}" >&2
+            echo "usage: $0 {ensure-venv REQ|babel|apt-install PKG...|pg-init|pg-start|pg-stop [MODE]|redis-start|redis-stop}" >&2
             exit 2
             ;;
     esac

@@ -133,7 +133,7 @@ def app_config(database_url, redis_url, run_id, smtp_sink):
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
         "REDIS_URL": redis_url,
-        "RQ_QUEUE_PREFIX": f"{run_id}:",
+        "RQ_QUEUE_PREFIX": f"{run_id}-",
         "RATELIMIT_KEY_PREFIX": run_id,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp_sink.port),

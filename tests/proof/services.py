@@ -1,0 +1,171 @@
+"""Private PostgreSQL, Redis, SMTP and worker processes that a fault test may stop, kill and restart
+without disturbing the services the rest of the suite shares."""
+
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.conftest import ROOT, SmtpSink, free_port
+
+SERVICES = str(ROOT / "scripts" / "services.sh")
+
+
+def _pg_bindir() -> str:
+    found = os.environ.get("TEST_PG_BINDIR") or sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+    return found
+
+
+class PrivateRedis:
+    def __init__(self):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="portal-redis-")
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.env = {
+            **os.environ,
+            "TEST_REDIS_SERVER": os.environ.get("TEST_REDIS_SERVER") or shutil.which("redis-server") or "redis-server",
+            "TEST_REDIS_HOST": "127.0.0.1",
+            "TEST_REDIS_PORT": str(self.port),
+            "TEST_REDIS_DIR": self.dir,
+            "TEST_REDIS_PIDFILE": os.path.join(self.dir, "redis.pid"),
+        }
+
+    def start(self):
+        subprocess.run(["bash", SERVICES, "redis-start"], env=self.env, check=True, capture_output=True)
+
+    def stop(self):
+        subprocess.run(["bash", SERVICES, "redis-stop"], env=self.env, check=True, capture_output=True)
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PrivatePostgres:
+    """A throwaway cluster of its own (initdb), so a test can restart it."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="portal-pg-")
+        os.chmod(self.dir, 0o755)
+        runas = "postgres" if os.geteuid() == 0 else ""
+        if runas:
+            shutil.chown(self.dir, runas)
+        self.env = {
+            **os.environ,
+            "TEST_PG_BINDIR": _pg_bindir(),
+            "TEST_PG_DATADIR": os.path.join(self.dir, "data"),
+            "TEST_PG_HOST": "127.0.0.1",
+            "TEST_PG_PORT": str(self.port),
+            "TEST_PG_SOCKET_DIR": self.dir,
+            "TEST_PG_LOG": os.path.join(self.dir, "pg.log"),
+            "TEST_PG_RUNAS": runas,
+        }
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, command: str, *args: str):
+        subprocess.run(["bash", SERVICES, command, *args], env=self.env, check=True, capture_output=True)
+
+    def init_and_start(self):
+        self._run("pg-init")
+        self._run("pg-start")
+
+    def start(self):
+        self._run("pg-start")
+
+    def stop(self, mode: str = "fast"):
+        self._run("pg-stop", mode)
+
+    def close(self):
+        self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class WorkerProcess:
+    """`flask worker` as a separate process, which a test may kill -9."""
+
+    def __init__(self, env: dict, log_dir: Path):
+        self.env = env
+        self.log_dir = log_dir
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+        self.logs = []
+
+    def start(self):
+        self.starts += 1
+        log = open(self.log_dir / f"worker-{self.starts}.log", "wb")  # noqa: SIM115 (closed in stop/kill9)
+        self.logs.append(log)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        time.sleep(0.5)
+        assert self.process.poll() is None, self.log()
+
+    def kill9(self):
+        """SIGKILL the worker and any work-horse it forked, mid-delivery."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        self._close_logs()
+
+    def _close_logs(self):
+        for log in self.logs:
+            log.close()
+        self.logs.clear()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+        self._close_logs()
+
+    def log(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("worker-*.log")))
+
+
+class SwitchableSink(SmtpSink):
+    """An SMTP sink that can go down and come back on the same port; optionally slow."""
+
+    def __init__(self, delay: float = 0.0):
+        super().__init__()
+        self.controller.loop.close()  # each up() gets a fresh controller and loop
+        self.delay = delay
+        self.running = False
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+    def up(self):
+        if not self.running:
+            from aiosmtpd.controller import Controller
+
+            self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+            self.controller.start()
+            self.running = True
+
+    def down(self):
+        if self.running:
+            self.controller.stop()
+            if not self.controller.loop.is_closed():
+                self.controller.loop.close()
+            self.running = False
+
+    def close(self):
+        self.down()
