@@ -2,13 +2,13 @@
 
 import logging
 
-from flask import Flask, render_template
-from markupsafe import escape
+from flask import Flask, current_app, g, render_template, session
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from portal.extensions import db
+from portal.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +18,22 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(OperationalError, handle_database_down)
     app.register_error_handler(Exception, handle_unexpected)
+    # Runs before Flask-SQLAlchemy's own teardown (later registrations run first).
+    app.teardown_appcontext(_close_session_safely)
 
 
-FALLBACK = "<!doctype html><html lang=en><title>{title}</title><h1>{title}</h1><p>{message}</p><p><a href=/>Home</a></p>"
+def _close_session_safely(exc):
+    """End the request's session; a connection the database dropped must not turn into a 500 afterwards."""
+    try:
+        db.session.remove()
+    except Exception:  # the connection is already gone and SQLAlchemy has invalidated it
+        log.warning("discarding a session whose connection failed", exc_info=True)
+        db.session.registry.clear()
+
+
+FALLBACK = (
+    "<!doctype html><html lang=en><title>{title}</title><h1>{title}</h1><p>{message}</p><p><a href=/>Home</a></p>"
+)
 
 
 def _page(code: int, title, message):
@@ -49,7 +62,9 @@ def handle_http(error: HTTPException):
 def handle_csrf(error: CSRFError):
     from flask_babel import gettext as _
 
-    return _page(400, _("Form expired"), _("The form was out of date or incomplete. Please reload the page and try again."))
+    return _page(
+        400, _("Form expired"), _("The form was out of date or incomplete. Please reload the page and try again.")
+    )
 
 
 def _rollback_quietly():
@@ -63,8 +78,14 @@ def handle_database_down(error: OperationalError):
     from flask_babel import gettext as _
 
     _rollback_quietly()
+    # Render as an anonymous visitor: loading the user would need the database that just failed.
+    g._login_user = login_manager.anonymous_user()
+    g.setdefault("locale", session.get("lang") or current_app.config["DEFAULT_LOCALE"])
+    g.setdefault("timezone", current_app.config["DEFAULT_TIMEZONE"])
     log.warning("database unavailable: %s", error)
-    return _page(503, _("Temporarily unavailable"), _("The service is briefly unavailable. Please try again in a moment."))
+    return _page(
+        503, _("Temporarily unavailable"), _("The service is briefly unavailable. Please try again in a moment.")
+    )
 
 
 def handle_unexpected(error: Exception):

@@ -285,7 +285,7 @@ def worker_env(app_config):
 def rq_worker(worker_env, tmp_path_factory):
     """A real `flask worker` process (RQ with scheduler) delivering to the SMTP sink."""
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    log = open(log_path, "wb")
+    log = open(log_path, "wb")  # noqa: SIM115 (closed at teardown)
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=worker_env, stdout=log, stderr=log
     )
