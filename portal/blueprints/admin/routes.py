@@ -1,13 +1,111 @@
-"""Admin pages (filled in by the moderation feature)."""
+"""Admin pages: users, blocking and unblocking, the moderation log."""
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
-from portal.access import role_required
+from portal.access import role_required, safe_next
 from portal.blueprints.admin import bp
+from portal.blueprints.admin.forms import BlockForm, LogFilterForm, UserSearchForm
+from portal.blueprints.admin.listing import Page, log_page, users_page
+from portal.extensions import db
+from portal.models import User
+from portal.services import moderation
+from portal.services.errors import DomainError
+
+
+def current_list_url() -> str:
+    """This page with its query string, for the row buttons to come back to."""
+    return request.full_path.rstrip("?")
+
+
+def back_to_list():
+    """303 to the list the form came from (only paths on this site), else the users page."""
+    return redirect(safe_next(request.form.get("next")) or url_for("admin.users"), code=303)
+
+
+def role_labels() -> dict[str, str]:
+    return {"client": _("Client"), "specialist": _("Specialist"), "admin": _("Admin")}
+
+
+@bp.context_processor
+def admin_globals():
+    return {"role_labels": role_labels, "current_list_url": current_list_url}
 
 
 @bp.route("/users")
 @role_required("admin")
 def users():
-    """Users and moderation."""
-    return render_template("admin/users.html")
+    """Find users by username or email, filter by role and blocked, newest or oldest first."""
+    form = UserSearchForm()
+    if not form.validate():
+        return render_template("admin/users.html", form=form, page=Page(), filters={}), 422
+    filters = {"q": form.q.data, "role": form.role.data, "blocked": form.blocked.data}
+    if form.sort.data == "oldest":
+        filters["sort"] = "oldest"
+    filters = {name: value for name, value in filters.items() if value}
+    page = users_page(form.q.data or "", form.role.data, form.blocked.data, oldest_first=form.sort.data == "oldest")
+    return render_template("admin/users.html", form=form, page=page, filters=filters)
+
+
+def _confirm_page(target: User, form: BlockForm, status: int = 200):
+    if not form.next.data:
+        form.next.data = safe_next(request.args.get("next")) or url_for("admin.users")
+    return render_template("admin/block.html", target=target, form=form), status
+
+
+@bp.route("/users/<int(max=2147483647):user_id>/block", methods=["GET", "POST"])
+@role_required("admin")
+def block(user_id: int):
+    """Block a user (a confirmation page for admins and for a reason that needs fixing)."""
+    target = db.get_or_404(User, user_id)
+    form = BlockForm()
+    if not form.is_submitted():
+        return _confirm_page(target, form)
+    if not form.validate():
+        return _confirm_page(target, form, 422)
+    try:
+        user = moderation.block_user(current_user, user_id, form.reason.data, confirmed=form.confirm.data == "yes")
+        db.session.commit()
+    except moderation.UserMissing:
+        db.session.rollback()
+        abort(404)
+    except moderation.ConfirmationNeeded:
+        db.session.rollback()
+        return _confirm_page(target, form)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("%(username)s is blocked; all of their sessions have ended.", username=user.username), "success")
+    return back_to_list()
+
+
+@bp.route("/users/<int(max=2147483647):user_id>/unblock", methods=["POST"])
+@role_required("admin")
+def unblock(user_id: int):
+    """Unblock a user; they may log in again."""
+    try:
+        user = moderation.unblock_user(current_user, user_id)
+        db.session.commit()
+    except moderation.UserMissing:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("%(username)s is unblocked and can log in again.", username=user.username), "success")
+    return back_to_list()
+
+
+@bp.route("/log")
+@role_required("admin")
+def log():
+    """Who blocked or unblocked whom, when and why; newest first."""
+    form = LogFilterForm()
+    if not form.validate():
+        return render_template("admin/log.html", form=form, page=Page(), filters={}), 422
+    filters = {name: value for name, value in (("admin", form.admin.data), ("user", form.user.data)) if value}
+    page = log_page(form.admin.data or "", form.user.data or "")
+    return render_template("admin/log.html", form=form, page=page, filters=filters)

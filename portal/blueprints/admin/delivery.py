@@ -1,0 +1,51 @@
+"""Admin email delivery page: the outbox, stuck rows, the RQ queue, and retrying failed emails."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from portal.access import role_required, safe_next
+from portal.blueprints.admin import bp
+from portal.blueprints.admin.listing import emails_page
+from portal.extensions import db
+from portal.models.outbox import EMAIL_STATES
+from portal.services import outbox_admin
+from portal.services.errors import DomainError
+
+
+@bp.route("/emails")
+@role_required("admin")
+def emails():
+    """Recent outgoing emails with their delivery state, filtered by state."""
+    state = request.args.get("state", "")
+    if state not in EMAIL_STATES:
+        state = ""
+    return render_template(
+        "admin/emails.html",
+        state=state,
+        filters={"state": state} if state else {},
+        page=emails_page(state),
+        counts=outbox_admin.state_counts(),
+        stuck=outbox_admin.stuck_count(),
+        stale_seconds=current_app.config["OUTBOX_STALE_SECONDS"],
+        queue=outbox_admin.queue_stats(),
+        state_label=outbox_admin.state_label,
+    )
+
+
+@bp.route("/emails/<int(max=2147483647):outbox_id>/retry", methods=["POST"])
+@role_required("admin")
+def retry_email(outbox_id: int):
+    """Queue a failed email again; its attempts so far are kept."""
+    try:
+        recipient = outbox_admin.retry_email(outbox_id).recipient
+        db.session.commit()
+    except outbox_admin.EmailMissing:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        outbox_admin.requeue(outbox_id)
+        flash(_("The email to %(recipient)s is queued again.", recipient=recipient), "success")
+    return redirect(safe_next(request.form.get("next")) or url_for("admin.emails"), code=303)

@@ -1,0 +1,64 @@
+"""Admin forms: the list filters (GET) and the moderation buttons (POST with CSRF)."""
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms.validators import Length, Optional
+
+from portal.forms import PortalForm
+
+
+class FilterForm(PortalForm):
+    """A GET form read from the query string; no CSRF token for reading."""
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, formdata=request.args, **kwargs)
+
+
+class UserSearchForm(FilterForm):
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=254)], description=_l("Username or email"))
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            ("", _l("All roles")),
+            ("client", _l("Client")),
+            ("specialist", _l("Specialist")),
+            ("admin", _l("Admin")),
+        ],
+        default="",
+    )
+    blocked = SelectField(
+        _l("Blocked"),
+        choices=[("", _l("All users")), ("yes", _l("Blocked")), ("no", _l("Not blocked"))],
+        default="",
+    )
+    sort = SelectField(
+        _l("Sort by join date"),
+        choices=[("newest", _l("Newest first")), ("oldest", _l("Oldest first"))],
+        default="newest",
+    )
+    submit = SubmitField(_l("Search"))
+
+
+class LogFilterForm(FilterForm):
+    admin = StringField(_l("Admin"), validators=[Optional(), Length(max=32)], description=_l("Username"))
+    user = StringField(_l("User"), validators=[Optional(), Length(max=32)], description=_l("Username"))
+    submit = SubmitField(_l("Filter"))
+
+
+class ReturnForm(PortalForm):
+    """A button-only POST that returns to the list it came from."""
+
+    next = HiddenField()
+
+
+class BlockForm(ReturnForm):
+    reason = StringField(
+        _l("Reason"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Optional; shown to admins in the list and the log."),
+    )
+    confirm = HiddenField()

@@ -1,0 +1,280 @@
+"""Blocking and unblocking: immediate effect on every session, login refused, one log entry per action."""
+
+import threading
+import time
+
+import psycopg2
+from sqlalchemy import func, select
+
+from portal.models import ModerationLog, User
+from tests.conftest import PortalClient
+from tests.factories import PASSWORD, make_consultation, make_slot, make_user
+
+BLOCKED_TEXT = "Your account is blocked"
+
+
+class Browser(PortalClient):
+    """A test client whose every request runs in its own thread, hence its own app context and
+    `g`, as on a real server (the test's own app context would otherwise be shared by all clients)."""
+
+    def open(self, *args, **kwargs):
+        outcome = {}
+
+        def run():
+            try:
+                outcome["response"] = PortalClient.open(self, *args, **kwargs)
+            except BaseException as error:  # re-raised in the test's thread
+                outcome["error"] = error
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["response"]
+
+
+def new_browser(app) -> Browser:
+    return Browser(app, app.response_class, use_cookies=True)
+
+
+def login(app, user, remember: bool = False):
+    """A fresh browser logged in as `user` through the login form."""
+    browser = new_browser(app)
+    data = {"login": user.username, "password": PASSWORD}
+    if remember:
+        data["remember"] = "y"
+    response = browser.submit("/login", data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    return browser
+
+
+def block(admin_browser, user, reason: str = "", **extra):
+    data = {"reason": reason, "next": "/admin/users", **extra}
+    return admin_browser.submit(f"/admin/users/{user.id}/block", data, from_url="/admin/users")
+
+
+def unblock(admin_browser, user):
+    return admin_browser.submit(f"/admin/users/{user.id}/unblock", {"next": "/admin/users"}, from_url="/admin/users")
+
+
+def fresh(db, user) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+def log_entries(db) -> list[tuple[str, int, int, str | None]]:
+    db.session.expire_all()
+    rows = db.session.scalars(select(ModerationLog).order_by(ModerationLog.id))
+    return [(r.action, r.admin_id, r.user_id, r.reason) for r in rows]
+
+
+def assert_blocked_page(response):
+    assert response.status_code == 403
+    assert BLOCKED_TEXT in response.get_data(as_text=True)
+
+
+def test_block_ends_every_session_and_unblock_lets_the_user_back(app, db):
+    admin, user = make_user("admin"), make_user("client")
+    admin_browser = login(app, admin)
+    first, second = login(app, user), login(app, user, remember=True)
+    remembered = second.get_cookie("remember_token").value
+    old_session = first.get_cookie("session").value
+    # The remember-me cookie alone (no session cookie) logs in before the block.
+    check = new_browser(app)
+    check.set_cookie("remember_token", remembered)
+    assert check.get("/profile").status_code == 200
+    copied = new_browser(app)
+    copied.set_cookie("remember_token", remembered)
+
+    response = block(admin_browser, user, "Spam in requests")
+    assert response.status_code == 303
+    page = admin_browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"{user.username} is blocked" in page
+
+    stored = fresh(db, user)
+    assert stored.is_blocked and stored.blocked_reason == "Spam in requests"
+    for browser in (first, second, copied):
+        assert_blocked_page(browser.get("/profile"))
+        # ...and that session is over: the next click goes to the login page.
+        again = browser.get("/profile")
+        assert again.status_code == 302 and "/login" in again.headers["Location"]
+
+    refused = new_browser(app).submit("/login", {"login": user.email, "password": PASSWORD})
+    assert refused.status_code == 403 and BLOCKED_TEXT in refused.get_data(as_text=True)
+
+    assert unblock(admin_browser, user).status_code == 303
+    assert not fresh(db, user).is_blocked and fresh(db, user).blocked_reason is None
+    # Old cookies stay dead after the unblock; a new login works.
+    for cookie_name, value in (("remember_token", remembered), ("session", old_session)):
+        stale = new_browser(app)
+        stale.set_cookie(cookie_name, value)
+        assert stale.get("/profile").status_code == 302
+    assert login(app, user).get("/profile").status_code == 200
+    assert [a for a, *_ in log_entries(db)] == ["block", "unblock"]
+
+
+def test_blocked_specialists_slots_leave_the_client_listing_and_come_back(app, db):
+    admin, client, specialist = make_user("admin"), make_user("client"), make_user("specialist", username="drwho")
+    make_slot(specialist, note="Morning session")
+    admin_browser, client_browser = login(app, admin), login(app, client)
+    assert "drwho" in client_browser.get("/client/slots").get_data(as_text=True)
+
+    block(admin_browser, specialist, "Unverified credentials")
+    listing = client_browser.get("/client/slots")
+    assert listing.status_code == 200 and "drwho" not in listing.get_data(as_text=True)
+
+    unblock(admin_browser, specialist)
+    assert "drwho" in client_browser.get("/client/slots").get_data(as_text=True)
+
+
+def test_blocked_specialist_cannot_accept_pending_requests(app, db):
+    admin, client, specialist = make_user("admin"), make_user("client"), make_user("specialist")
+    consultation = make_consultation(make_slot(specialist), client)
+    specialist_browser = login(app, specialist)
+    token = specialist_browser.csrf_token("/profile")
+    block(login(app, admin), specialist)
+
+    response = specialist_browser.post(
+        f"/specialist/consultations/{consultation.id}/accept", data={"csrf_token": token}
+    )
+    assert_blocked_page(response)
+    db.session.expire_all()
+    assert db.session.get(type(consultation), consultation.id).status == "pending"
+
+
+def test_double_block_and_unblocking_an_active_user_change_nothing(app, db):
+    admin, other_admin, user = make_user("admin"), make_user("admin"), make_user("client")
+    first, second = login(app, admin), login(app, other_admin)
+    block(first, user, "first")
+    token = fresh(db, user).session_token
+
+    response = block(second, user, "second")
+    assert response.status_code == 303
+    assert f"{user.username} is already blocked." in second.get(response.headers["Location"]).get_data(as_text=True)
+    stored = fresh(db, user)
+    assert stored.blocked_reason == "first" and stored.session_token == token
+
+    unblock(first, user)
+    response = unblock(second, user)
+    assert f"{user.username} is not blocked." in second.get(response.headers["Location"]).get_data(as_text=True)
+    assert [(a, admin_id) for a, admin_id, *_ in log_entries(db)] == [("block", admin.id), ("unblock", admin.id)]
+
+
+def test_admin_cannot_block_themself(app, db):
+    admin = make_user("admin")
+    browser = login(app, admin)
+    assert "This is you" in browser.get("/admin/users").get_data(as_text=True)
+    response = block(browser, admin, "oops", confirm="yes")
+    assert response.status_code == 303
+    assert "You cannot block your own account." in browser.get("/admin/users").get_data(as_text=True)
+    assert not fresh(db, admin).is_blocked and log_entries(db) == []
+    page = browser.get(f"/admin/users/{admin.id}/block")
+    assert page.status_code == 200 and "You cannot block your own account." in page.get_data(as_text=True)
+
+
+def test_blocking_an_admin_needs_the_confirmation_step(app, db):
+    admin, target = make_user("admin"), make_user("admin", username="colleague")
+    browser, target_browser = login(app, admin), login(app, target)
+
+    page = block(browser, target, "Left the team")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "This is an administrator account." in text
+    assert 'name="confirm" value="yes"' in text and "Left the team" in text  # the reason is kept
+    assert not fresh(db, target).is_blocked and log_entries(db) == []
+
+    response = block(browser, target, "Left the team", confirm="yes")
+    assert response.status_code == 303
+    assert fresh(db, target).is_blocked
+    assert log_entries(db) == [("block", admin.id, target.id, "Left the team")]
+    assert_blocked_page(target_browser.get("/admin/users"))
+
+
+def test_block_and_unblock_of_a_missing_user_answer_404(app, db):
+    browser = login(app, make_user("admin"))
+    for user_id in (999999, 2147483647, 99999999999):
+        assert browser.submit(f"/admin/users/{user_id}/block", {}, from_url="/admin/users").status_code == 404
+        assert browser.submit(f"/admin/users/{user_id}/unblock", {}, from_url="/admin/users").status_code == 404
+        assert browser.get(f"/admin/users/{user_id}/block").status_code == 404
+    assert log_entries(db) == []
+
+
+def test_crafted_posts_by_non_admins_and_posts_without_csrf_change_nothing(app, db):
+    admin, target = make_user("admin"), make_user("client")
+    blocked_target = make_user("client", blocked=True)
+    for role in ("client", "specialist"):
+        browser = login(app, make_user(role))
+        token = browser.csrf_token("/profile")
+        assert browser.post(f"/admin/users/{target.id}/block", data={"csrf_token": token}).status_code == 403
+        assert browser.post(f"/admin/users/{blocked_target.id}/unblock", data={"csrf_token": token}).status_code == 403
+    admin_browser = login(app, admin)
+    no_csrf = admin_browser.post(f"/admin/users/{target.id}/block", data={"reason": "x"})
+    assert no_csrf.status_code == 400 and "Form expired" in no_csrf.get_data(as_text=True)
+    assert admin_browser.post(f"/admin/users/{blocked_target.id}/unblock").status_code == 400
+    assert not fresh(db, target).is_blocked and fresh(db, blocked_target).is_blocked
+    assert log_entries(db) == []
+
+
+def test_a_bad_reason_shows_the_form_again(app, db):
+    admin, target = make_user("admin"), make_user("client")
+    browser = login(app, admin)
+    for reason, message in (("x" * 501, "500"), ("bad\x00reason", "control characters")):
+        response = block(browser, target, reason)
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    assert not fresh(db, target).is_blocked and log_entries(db) == []
+
+
+def _wait_for_lock_waiter(dsn: str, timeout: float = 10.0) -> bool:
+    watcher = psycopg2.connect(dsn)
+    watcher.autocommit = True
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with watcher.cursor() as cur:
+                cur.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query ILIKE '%FOR UPDATE%'"
+                )
+                if cur.fetchone()[0]:
+                    return True
+            time.sleep(0.05)
+        return False
+    finally:
+        watcher.close()
+
+
+def test_racing_admins_produce_one_block_and_one_log_entry(app, db):
+    """Admin A's block waits on the row lock while admin B blocks; A then sees it is already done."""
+    admin_a, admin_b, user = make_user("admin"), make_user("admin"), make_user("client")
+    client = login(app, admin_a)
+    token = client.csrf_token("/admin/users")
+    dsn = db.engine.url.render_as_string(hide_password=False)
+    other = psycopg2.connect(dsn)
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT id FROM users WHERE id = %s FOR UPDATE", (user.id,))
+        result = {}
+        request = threading.Thread(
+            target=lambda: result.update(
+                response=client.post(f"/admin/users/{user.id}/block", data={"csrf_token": token, "reason": "from A"})
+            )
+        )
+        request.start()
+        assert _wait_for_lock_waiter(dsn), "the block did not wait for the row lock"
+        with other.cursor() as cur:
+            cur.execute("UPDATE users SET is_blocked = true, blocked_reason = 'from B' WHERE id = %s", (user.id,))
+            cur.execute(
+                "INSERT INTO moderation_log (admin_id, user_id, action, reason, created_at) "
+                "VALUES (%s, %s, 'block', 'from B', now())",
+                (admin_b.id, user.id),
+            )
+        other.commit()
+        request.join(20)
+    finally:
+        other.close()
+    assert result["response"].status_code == 303
+    assert "is already blocked" in client.get("/admin/users").get_data(as_text=True)
+    assert fresh(db, user).blocked_reason == "from B"
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(ModerationLog)) == 1
