@@ -1,5 +1,6 @@
 """Blocking and unblocking: immediate effect on every session, login refused, one log entry per action."""
 
+import contextvars
 import threading
 import time
 
@@ -14,24 +15,11 @@ BLOCKED_TEXT = "Your account is blocked"
 
 
 class Browser(PortalClient):
-    """A test client whose every request runs in its own thread, hence its own app context and
+    """A test client whose every request runs in an empty context, hence with its own app context and
     `g`, as on a real server (the test's own app context would otherwise be shared by all clients)."""
 
     def open(self, *args, **kwargs):
-        outcome = {}
-
-        def run():
-            try:
-                outcome["response"] = PortalClient.open(self, *args, **kwargs)
-            except BaseException as error:  # re-raised in the test's thread
-                outcome["error"] = error
-
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["response"]
+        return contextvars.Context().run(PortalClient.open, self, *args, **kwargs)
 
 
 def new_browser(app) -> Browser:
@@ -50,7 +38,7 @@ def login(app, user, remember: bool = False):
 
 
 def block(admin_browser, user, reason: str = "", **extra):
-    data = {"reason": reason, "next": "/admin/users", **extra}
+    data = {"reason": reason, "next": "/admin/users"} | extra
     return admin_browser.submit(f"/admin/users/{user.id}/block", data, from_url="/admin/users")
 
 
@@ -278,3 +266,25 @@ def test_racing_admins_produce_one_block_and_one_log_entry(app, db):
     assert fresh(db, user).blocked_reason == "from B"
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(ModerationLog)) == 1
+
+
+def test_blocked_message_speaks_the_users_language(app, db):
+    admin, user = make_user("admin"), make_user("client", locale="ru")
+    browser = login(app, user)
+    block(login(app, admin), user, "Спам")
+    page = browser.get("/profile")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 403 and '<html lang="ru">' in text and "Ваш аккаунт заблокирован" in text
+    refused = new_browser(app).submit(
+        "/login", {"login": user.username, "password": PASSWORD}, headers={"Accept-Language": "ru"}
+    )
+    assert refused.status_code == 403 and "Ваш аккаунт заблокирован" in refused.get_data(as_text=True)
+
+
+def test_the_confirmation_page_only_links_back_to_this_site(app, db):
+    admin, target = make_user("admin"), make_user("admin")
+    browser = login(app, admin)
+    for bad in ("javascript:alert(1)", "https://evil.example/", "//evil.example"):
+        text = block(browser, target, next=bad).get_data(as_text=True)
+        assert bad not in text and 'href="/admin/users"' in text
+    assert browser.get(f"/admin/users/{target.id}/block?next=/admin/users%3Frole%3Dadmin").status_code == 200

@@ -49,8 +49,7 @@ def users():
 
 
 def _confirm_page(target: User, form: BlockForm, status: int = 200):
-    if not form.next.data:
-        form.next.data = safe_next(request.args.get("next")) or url_for("admin.users")
+    form.next.data = safe_next(form.next.data or request.args.get("next")) or url_for("admin.users")
     return render_template("admin/block.html", target=target, form=form), status
 
 
