@@ -25,11 +25,13 @@ def back_to_list():
 
 
 def role_labels() -> dict[str, str]:
+    """The role words shown to admins, in the current language."""
     return {"client": _("Client"), "specialist": _("Specialist"), "admin": _("Admin")}
 
 
 @bp.context_processor
 def admin_globals():
+    """Helpers every admin template uses."""
     return {"role_labels": role_labels, "current_list_url": current_list_url}
 
 
@@ -49,6 +51,7 @@ def users():
 
 
 def _confirm_page(target: User, form: BlockForm, status: int = 200):
+    """The block confirmation page, returning to a list on this site."""
     form.next.data = safe_next(form.next.data or request.args.get("next")) or url_for("admin.users")
     return render_template("admin/block.html", target=target, form=form), status
 
