@@ -1,0 +1,77 @@
+"""Client forms: the slot filter and the cancellation."""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, Length, Optional, ValidationError
+
+from portal.forms import PortalForm
+from portal.models import CANCEL_REASONS
+
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2199, 12, 31)
+
+
+def reasonable_date(form, field):
+    if field.data and not EARLIEST <= field.data <= LATEST:
+        raise ValidationError(_l("Enter a date between 2000 and 2199."))
+
+
+class SlotFilterForm(PortalForm):
+    """Filters of the slot finder, read from the query string (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    specialist = StringField(
+        _l("Specialist"),
+        validators=[Optional(), Length(max=64, message=_l("Use at most 64 characters."))],
+        description=_l("Name or username"),
+    )
+    specialty = StringField(
+        _l("Specialty"), validators=[Optional(), Length(max=100, message=_l("Use at most 100 characters."))]
+    )
+    date_from = DateField(_l("From"), validators=[Optional(), reasonable_date])
+    date_to = DateField(_l("To"), validators=[Optional(), reasonable_date])
+    submit = SubmitField(_l("Filter"))
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("“To” cannot be before “From”."))
+
+
+def reason_labels() -> dict:
+    """The cancellation reasons as people read them, by stored value."""
+    return {
+        "Health": _l("Health"),
+        "Personal": _l("Personal"),
+        "Found_another_specialist": _l("Found another specialist"),
+        "Other": _l("Other"),
+    }
+
+
+def reason_choices():
+    return [("", _l("— choose —")), *reason_labels().items()]
+
+
+class CancelForm(PortalForm):
+    """Why the client cancels: a reason, a comment, or both."""
+
+    reason = SelectField(
+        _l("Reason"),
+        choices=reason_choices,
+        default="",
+        validate_choice=False,
+        validators=[AnyOf(("", *CANCEL_REASONS), message=_l("Choose one of the listed reasons."))],
+    )
+    comment = TextAreaField(
+        _l("Comment"),
+        validators=[Length(max=500, message=_l("Use at most 500 characters."))],
+        description=_l("Optional if you choose a reason; at most 500 characters. The specialist will read it."),
+    )
+    submit = SubmitField(_l("Cancel consultation"))
+
+    def validate_reason(self, field):
+        if not field.data and not self.comment.data:
+            raise ValidationError(_l("Choose a reason or write a comment."))

@@ -1,0 +1,170 @@
+"""Booking from the client's side: request a slot, cancel a consultation."""
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from portal.clock import utcnow
+from portal.email import queue_email
+from portal.extensions import db
+from portal.models import ACTIVE_STATUSES, CANCEL_REASONS, Consultation, Slot, User
+from portal.services.errors import DomainError
+
+# Ids beyond a PostgreSQL integer can never exist; asking the database would be an error, not a miss.
+MAX_ID = 2**31 - 1
+ACTIVE_UNIQUE = "uq_consultations_slot_client_active"
+
+SLOT_GONE = _l("This slot is no longer available.")
+SLOT_TAKEN = _l("This slot has just been booked by someone else.")
+SLOT_STARTED = _l("This slot has already started and can no longer be requested.")
+SPECIALIST_AWAY = _l("This specialist is not taking requests at the moment.")
+ALREADY_REQUESTED = _l("You have already requested this slot.")
+WAS_REJECTED = _l("The specialist declined your request for this slot, so it cannot be requested again.")
+OVERLAPS = _l("You already have an accepted consultation at this time.")
+NOT_CANCELLABLE = _l("This consultation can no longer be cancelled.")
+NEED_REASON = _l("Choose a reason or write a comment.")
+
+
+def valid_id(value: int) -> bool:
+    """True for an id the database could hold."""
+    return 0 < value <= MAX_ID
+
+
+def is_offering(specialist: User) -> bool:
+    """An active specialist whose slots are offered to clients."""
+    return specialist.role == "specialist" and not specialist.is_blocked and specialist.is_confirmed
+
+
+def _lock_slot(slot_id: int) -> Slot | None:
+    """The slot row locked for this transaction, so requests, accepts and cancels on it take turns."""
+    if not valid_id(slot_id):
+        return None
+    return db.session.scalars(
+        select(Slot)
+        .where(Slot.id == slot_id)
+        .options(joinedload(Slot.specialist, innerjoin=True))
+        .with_for_update(of=Slot)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _violates(error: IntegrityError, constraint: str) -> bool:
+    diag = getattr(error.orig, "diag", None)
+    if getattr(diag, "constraint_name", None) == constraint:
+        return True
+    text = str(error.orig)
+    # SQLite names the columns instead of the index.
+    return constraint in text or "consultations.slot_id, consultations.client_id" in text
+
+
+def request_slot(client: User, slot_id: int) -> Consultation:
+    """Ask for a slot: a pending consultation, the specialist emailed (caller commits)."""
+    now = utcnow()
+    slot = _lock_slot(slot_id)
+    if slot is None or slot.deleted_at is not None:
+        raise DomainError(SLOT_GONE)
+    if slot.starts_at <= now:
+        raise DomainError(SLOT_STARTED)
+    if not is_offering(slot.specialist):
+        raise DomainError(SPECIALIST_AWAY)
+    own = set(
+        db.session.scalars(
+            select(Consultation.status).where(Consultation.slot_id == slot.id, Consultation.client_id == client.id)
+        )
+    )
+    if own & set(ACTIVE_STATUSES):
+        raise DomainError(ALREADY_REQUESTED)
+    if "rejected" in own:
+        raise DomainError(WAS_REJECTED)
+    booked = db.session.scalar(
+        select(exists().where(Consultation.slot_id == slot.id, Consultation.status == "accepted"))
+    )
+    if booked:
+        raise DomainError(SLOT_TAKEN)
+    if _has_overlapping_booking(client, slot):
+        raise DomainError(OVERLAPS)
+    consultation = Consultation(slot=slot, client=client, status="pending", created_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(consultation)
+    except IntegrityError as error:
+        if _violates(error, ACTIVE_UNIQUE):
+            raise DomainError(ALREADY_REQUESTED) from error
+        raise
+    queue_email(
+        slot.specialist, "new_request", slot=slot, client=client, specialist=slot.specialist, consultation=consultation
+    )
+    return consultation
+
+
+def _has_overlapping_booking(client: User, slot: Slot) -> bool:
+    """Whether the client already holds an accepted consultation overlapping this slot."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists()
+                .where(Consultation.client_id == client.id, Consultation.status == "accepted")
+                .where(Consultation.slot_id == Slot.id)
+                .where(Slot.deleted_at.is_(None), Slot.starts_at < slot.ends_at, Slot.ends_at > slot.starts_at)
+            )
+        )
+    )
+
+
+def get_own_consultation_or_404(client: User, consultation_id: int) -> Consultation:
+    """The client's own consultation with its slot and specialist loaded; anyone else's is a 404."""
+    if not valid_id(consultation_id):
+        abort(404)
+    consultation = db.session.scalars(
+        select(Consultation)
+        .where(Consultation.id == consultation_id, Consultation.client_id == client.id)
+        .options(joinedload(Consultation.slot, innerjoin=True).joinedload(Slot.specialist, innerjoin=True))
+    ).first()
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def can_cancel(consultation: Consultation, now) -> bool:
+    """Pending and accepted consultations may be cancelled until their slot starts."""
+    return consultation.status in ACTIVE_STATUSES and consultation.slot.starts_at > now
+
+
+def cancel_consultation(client: User, consultation_id: int, reason: str | None, comment: str | None) -> Consultation:
+    """Cancel the client's consultation with a reason; an accepted slot is free again (caller commits)."""
+    reason = reason or None
+    comment = comment or None
+    if reason is not None and reason not in CANCEL_REASONS:
+        raise DomainError(_l("Choose one of the listed reasons."), field="reason")
+    if reason is None and comment is None:
+        raise DomainError(NEED_REASON, field="reason")
+    consultation = get_own_consultation_or_404(client, consultation_id)
+    # Slot first, then the consultation: the same order as every other change on a slot.
+    slot = _lock_slot(consultation.slot_id)
+    consultation = db.session.scalars(
+        select(Consultation)
+        .where(Consultation.id == consultation.id)
+        .options(joinedload(Consultation.slot, innerjoin=True).joinedload(Slot.specialist, innerjoin=True))
+        .with_for_update(of=Consultation)
+        .execution_options(populate_existing=True)
+    ).one()
+    now = utcnow()
+    if slot is None or slot.deleted_at is not None or not can_cancel(consultation, now):
+        raise DomainError(NOT_CANCELLABLE)
+    was_accepted = consultation.status == "accepted"
+    consultation.status = "cancelled"
+    consultation.cancel_reason = reason
+    consultation.cancel_comment = comment
+    consultation.cancelled_at = now
+    queue_email(
+        slot.specialist,
+        "request_cancelled",
+        slot=slot,
+        client=client,
+        specialist=slot.specialist,
+        consultation=consultation,
+        was_accepted=was_accepted,
+    )
+    return consultation

@@ -1,0 +1,147 @@
+"""The client lists cost the same number of queries at 10 and at 10,000 rows, and walk an index."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import g
+from sqlalchemy import event, insert, text
+
+from portal.extensions import db as _db
+from portal.models import Consultation, Slot
+from tests.factories import make_user
+
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+SPECIALISTS = 20
+
+
+@pytest.fixture
+def frozen(clock):
+    clock.set(NOW)
+    return clock
+
+
+def add_slots(specialist_ids, first: int, count: int, start: datetime) -> list[int]:
+    """Bulk-insert slots, each specialist's an hour apart so they never overlap; returns their ids."""
+    rows = []
+    for n in range(first, first + count):
+        starts = start + timedelta(hours=n // len(specialist_ids))
+        rows.append(
+            {
+                "specialist_id": specialist_ids[n % len(specialist_ids)],
+                "starts_at": starts,
+                "ends_at": starts + timedelta(minutes=45),
+                "note": f"slot {n}",
+                "deleted_at": NOW if n % 97 == 0 else None,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        )
+    ids = list(_db.session.scalars(insert(Slot).returning(Slot.id), rows))
+    _db.session.commit()
+    return ids
+
+
+def add_consultations(slot_ids, client_id: int, status_of) -> None:
+    rows = [
+        {"slot_id": slot_id, "client_id": client_id, "status": status_of(i), "created_at": NOW, "updated_at": NOW}
+        for i, slot_id in enumerate(slot_ids)
+        if status_of(i)
+    ]
+    if rows:
+        _db.session.execute(insert(Consultation), rows)
+    _db.session.commit()
+
+
+def fresh_request_state() -> None:
+    """Tests share one app context, so forget what an earlier request cached: each counted request starts cold."""
+    for name in ("_login_user", "_flask_babel", "now"):
+        g.pop(name, None)
+    _db.session.remove()
+
+
+def queries_for(client, count_queries, url: str) -> tuple[int, str]:
+    fresh_request_state()
+    with count_queries() as q:
+        response = client.get(url)
+    assert response.status_code == 200
+    return q.count, response.get_data(as_text=True)
+
+
+def next_link(html: str) -> str:
+    return re.search(r'href="([^"]+)" rel="next"', html).group(1).replace("&amp;", "&")
+
+
+def measure(client, count_queries) -> dict[str, int]:
+    counts = {}
+    for name, url in (
+        ("slots", "/client/slots"),
+        ("slots filtered", "/client/slots?specialty=psy&date_from=2026-06-01"),
+        ("consultations", "/client/consultations"),
+        ("past consultations", "/client/consultations?tab=past"),
+    ):
+        counts[name], html = queries_for(client, count_queries, url)
+        if 'rel="next"' in html:
+            counts[name + " page 2"], _ = queries_for(client, count_queries, next_link(html))
+    return counts
+
+
+def test_lists_run_a_fixed_number_of_queries(client, auth, frozen, count_queries):
+    specialists = [make_user("specialist", commit=False) for _ in range(SPECIALISTS)]
+    me = make_user("client")
+    others = make_user("client")
+    specialists, me_id, others_id = [s.id for s in specialists], me.id, others.id
+    start = NOW - timedelta(hours=2)
+
+    def mine(i):
+        return ("pending", "accepted", "rejected", "cancelled", None)[i % 5]
+
+    def theirs(i):
+        return "accepted" if i % 7 == 0 and mine(i) != "accepted" else None
+
+    small = add_slots(specialists, 0, 10 * SPECIALISTS, start)
+    add_consultations(small, me_id, mine)
+    add_consultations(small, others_id, theirs)
+    auth.login_as(me)
+    at_small = measure(client, count_queries)
+    assert {"slots page 2", "consultations page 2"} <= set(at_small)
+
+    large = add_slots(specialists, 10 * SPECIALISTS, 10_000, start)
+    add_consultations(large, me_id, mine)
+    add_consultations(large, others_id, theirs)
+    at_large = measure(client, count_queries)
+    assert at_large == at_small, (at_small, at_large)
+    assert max(at_small.values()) <= 3, at_small
+
+    with _db.engine.begin() as conn:
+        conn.execute(text("ANALYZE slots, users, consultations"))
+    plan = explain(client, "/client/slots", "FROM slots JOIN users")
+    assert "ix_slots_live_starts_at" in plan
+    assert "Sort" not in plan.splitlines()[1]  # rows come in index order: nothing sorts the whole set
+    explain(client, "/client/consultations", "FROM consultations JOIN slots")
+
+
+def explain(client, url: str, marker: str) -> str:
+    """EXPLAIN ANALYZE the list query a page runs, with its real parameters."""
+    seen = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if marker in statement:
+            seen.append((statement, parameters))
+
+    fresh_request_state()
+    event.listen(_db.engine, "before_cursor_execute", keep)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", keep)
+    (statement, parameters), *_ = seen
+    raw = _db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("EXPLAIN ANALYZE " + statement, parameters)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    finally:
+        raw.close()
+    print(f"{url}:\n{plan}")
+    return plan
