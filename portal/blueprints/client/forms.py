@@ -3,6 +3,7 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
@@ -32,8 +33,9 @@ class SlotFilterForm(PortalForm):
     specialty = StringField(
         _l("Specialty"), validators=[Optional(), Length(max=100, message=_l("Use at most 100 characters."))]
     )
-    date_from = DateField(_l("From"), validators=[Optional(), reasonable_date])
-    date_to = DateField(_l("To"), validators=[Optional(), reasonable_date])
+    # "To" alone means an email's recipient elsewhere in the portal.
+    date_from = DateField(lazy_pgettext("date range", "From"), validators=[Optional(), reasonable_date])
+    date_to = DateField(lazy_pgettext("date range", "To"), validators=[Optional(), reasonable_date])
     submit = SubmitField(_l("Filter"))
 
     def validate_date_to(self, field):
