@@ -1,0 +1,101 @@
+"""Targets of the performance issue, the results table and the JSON written for each run."""
+
+import os
+import platform
+
+MAX_QUERIES = 4
+MAX_RSS_MB = 150
+MIN_WRITE_OPS = 100
+DEEP_VS_FIRST = 0.9  # "a deep page as fast as page 1": at least 90 % of page 1's requests per second
+
+
+def _verdicts(page, hello_rps: float, first_rps: float | None) -> dict:
+    r = page.result
+    if "rps" not in r:
+        return {"measured": False}
+    ratio = r["rps"] / hello_rps if hello_rps else 0
+    r["ratio_to_hello"] = round(ratio, 3)
+    checks = {
+        f"ratio >= {page.ratio_target:.0%}": ratio >= page.ratio_target,
+        f"p99 <= {page.p99_target_ms:g} ms": r["p99_ms"] <= page.p99_target_ms,
+        f"queries <= {MAX_QUERIES}": r["queries"] <= MAX_QUERIES,
+        "no errors": r["non_2xx_3xx"] == 0 and r["socket_errors"] == 0,
+    }
+    if page.key == "slots_deep" and first_rps:
+        checks[f"req/s >= {DEEP_VS_FIRST:.0%} of page 1"] = r["rps"] >= DEEP_VS_FIRST * first_rps
+    return checks
+
+
+def build(pages, writes, memory, explained, args, seconds: float) -> dict:
+    hello = next((p for p in pages if p.key == "hello"), None)
+    hello_rps = hello.result.get("rps", 0) if hello else 0
+    first = next((p for p in pages if p.key == "slots_first"), None)
+    first_rps = first.result.get("rps") if first else None
+    rows = []
+    for page in pages:
+        checks = {} if page.key == "hello" else _verdicts(page, hello_rps, first_rps)
+        slow = [e for e in explained.get(page.key, []) if e["ms"] is not None]
+        rows.append({
+            "key": page.key, "title": page.title, "path": page.path, **page.result, "notes": page.notes,
+            "checks": checks, "sql_ms": [e["ms"] for e in slow],
+        })  # fmt: skip
+    peak = max((m["peak_rss_mb"] for m in memory), default=0)
+    targets = {"worker peak RSS <= 150 MB": peak <= MAX_RSS_MB if memory else False}
+    if writes and "error" not in writes:
+        targets[f"writes >= {MIN_WRITE_OPS}/s"] = writes["ops_per_second"] >= MIN_WRITE_OPS
+        targets["writes: zero 5xx"] = writes["http_5xx"] == 0 and writes["connection_errors"] == 0
+        targets["writes: SPEC §9 invariants"] = not any(writes["violations"].values())
+        targets["writes: one outbox row per status change"] = writes["outbox_ok"]
+    return {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg": os.getloadavg()},
+        "settings": {
+            "gunicorn_workers": 2,
+            "connections": args.connections,
+            "wrk_threads": args.threads,
+            "seconds": args.seconds,
+            "warmup": args.warmup,
+            "deep_next_links": args.deep,
+        },  # fmt: skip
+        "pages": rows,
+        "memory": memory,
+        "writes": writes,
+        "targets": targets,
+        "explain": explained,
+        "run_seconds": round(seconds, 1),
+    }
+
+
+def _mark(ok) -> str:
+    return "ok" if ok else "MISS"
+
+
+def print_table(results: dict) -> None:
+    head = f"{'page':<40} {'req/s':>7} {'ratio':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'SQL':>4} {'err':>4}  verdict"
+    print("\n" + head + "\n" + "-" * len(head))
+    for row in results["pages"]:
+        if "rps" not in row:
+            print(f"{row['title']:<40} {'not measured: HTTP ' + str(row.get('status')):>50}")
+            continue
+        ratio = f"{row['ratio_to_hello']:.0%}" if "ratio_to_hello" in row else "-"
+        misses = [name for name, ok in row["checks"].items() if not ok]
+        verdict = "baseline" if row["key"] == "hello" else ("ok" if not misses else "MISS " + "; ".join(misses))
+        print(
+            f"{row['title']:<40} {row['rps']:>7.0f} {ratio:>6} {row['p50_ms']:>6.1f}m {row['p95_ms']:>6.1f}m "
+            f"{row['p99_ms']:>6.1f}m {row['queries']:>4} {row['non_2xx_3xx'] + row['socket_errors']:>4}  {verdict}"
+        )
+    for m in results["memory"]:
+        print(f"worker {m['pid']}: peak RSS {m['peak_rss_mb']} MB (now {m['rss_mb']} MB, PSS {m['pss_mb']} MB)")
+    writes = results["writes"]
+    if writes and "error" in writes:
+        print(f"write scenario: not run to the end: {writes['error']}")
+    elif writes:
+        print(
+            f"write scenario: {writes['bookings']} bookings + {writes['accepts']} accepts in {writes['seconds']} s"
+            f" = {writes['ops_per_second']}/s; 5xx {writes['http_5xx']}; request p99 "
+            f"{writes['request_posts']['p99_ms']} ms, accept p99 {writes['accept_posts']['p99_ms']} ms"
+        )
+        print(f"  invariants: {writes['violations']}; outbox {writes['outbox_rows']} rows"
+              f" (expected {writes['outbox_expected']}): {writes['outbox_by_kind']}")  # fmt: skip
+    for name, ok in results["targets"].items():
+        print(f"{_mark(ok):>4}  {name}")
+    print(f"run took {results['run_seconds']} s; load average {results['machine']['load_avg']}")
