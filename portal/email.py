@@ -32,9 +32,7 @@ def queue_email(user: User, kind: str, ics: str | None = None, **context) -> Out
         )
         subject = str(getattr(module, "subject", kind)).strip()
         body = str(module).strip() + "\n"
-    row = OutboxEmail(
-        user_id=user.id, recipient=user.email, kind=kind, subject=subject[:255], body_text=body, ics=ics
-    )
+    row = OutboxEmail(user_id=user.id, recipient=user.email, kind=kind, subject=subject[:255], body_text=body, ics=ics)
     db.session.add(row)
     db.session.info.setdefault("outbox_new", []).append(row)
     return row
@@ -111,7 +109,7 @@ def _deliver_in_process(response):
 
 
 def drain_outbox(stale_seconds: int | None = None) -> int:
-    """Re-queue emails still unsent some time after they were queued. Returns how many."""
+    """Re-queue emails still unsent some time after they were written and unknown to the queue. Returns how many."""
     if stale_seconds is None:
         stale_seconds = current_app.config["OUTBOX_STALE_SECONDS"]
     now = utcnow()
@@ -134,11 +132,34 @@ def drain_outbox(stale_seconds: int | None = None) -> int:
         for outbox_id in ids:
             deliver(outbox_id, final_attempt=True)
         return len(ids)
-    queued = enqueue_emails(ids)
+    ids = _not_in_queue(ids)
+    queued = enqueue_emails(ids) if ids else 0
     if queued:
-        db.session.execute(
-            OutboxEmail.__table__.update().where(OutboxEmail.id.in_(ids[:queued])).values(queued_at=now)
-        )
+        db.session.execute(OutboxEmail.__table__.update().where(OutboxEmail.id.in_(ids[:queued])).values(queued_at=now))
         db.session.commit()
     return queued
 
+
+# A job in one of these states will still run (or is waiting for its retry): leave it alone,
+# or the drain would restart its retry count and a failing email would never be marked failed.
+_LIVE_JOB_STATES = ("created", "queued", "started", "deferred", "scheduled")
+
+
+def _not_in_queue(ids: list[int]) -> list[int]:
+    """The ids whose RQ job is gone (Redis was down or lost it) or finished without sending."""
+    from rq.job import Job
+
+    from portal.queues import redis_connection
+
+    prefix = current_app.config["RQ_QUEUE_PREFIX"]
+    try:
+        jobs = Job.fetch_many([f"{prefix}email-{i}" for i in ids], connection=redis_connection())
+    except Exception as exc:  # Redis still down: nothing can be queued this round
+        log.warning("outbox drain cannot reach the queue: %s", exc)
+        return []
+    return [i for i, job in zip(ids, jobs, strict=True) if job is None or _state(job) not in _LIVE_JOB_STATES]
+
+
+def _state(job) -> str:
+    status = job.get_status(refresh=False)
+    return getattr(status, "value", status)

@@ -27,6 +27,7 @@ def find_by_login(login: str) -> User | None:
 
 
 def find_by_email(email: str) -> User | None:
+    """A user by email, ignoring case."""
     return db.session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
 
 
@@ -43,9 +44,7 @@ def _check_unique(username: str, email: str) -> None:
             raise DomainError(_l("An account with this email already exists."), field="email")
 
 
-def register(
-    *, username, email, password, role, timezone, locale, specialty=None, bio=None, display_name=None
-) -> User:
+def register(*, username, email, password, role, timezone, locale, specialty=None, bio=None, display_name=None) -> User:
     """Create an unconfirmed account and queue its confirmation email (caller commits)."""
     if role not in SELF_REGISTER_ROLES:
         raise DomainError(_l("Choose Client or Specialist."), field="role")
@@ -64,7 +63,7 @@ def register(
     db.session.add(user)
     try:
         db.session.flush()
-    except IntegrityError:  # a concurrent registration took the name or address
+    except IntegrityError:  # a concurrent registration took the name or address; nothing else is pending yet
         db.session.rollback()
         _check_unique(username, email)
         raise DomainError(_l("This username is taken."), field="username") from None
@@ -73,6 +72,7 @@ def register(
 
 
 def send_confirmation(user: User) -> None:
+    """Issue a new confirmation link (older ones stop working) and queue the email."""
     raw = tokens.issue_token(user, tokens.CONFIRM)
     link = url_for("auth.confirm", token=raw, _external=False)
     queue_email(user, "confirm_account", link=link)
@@ -86,6 +86,7 @@ def resend_confirmation(email: str) -> None:
 
 
 def confirm(raw_token: str) -> User:
+    """Use a confirmation token; raises TokenInvalid if unknown, used or expired."""
     user = tokens.use_token(raw_token, tokens.CONFIRM)
     if user.confirmed_at is None:
         user.confirmed_at = utcnow()
@@ -133,18 +134,21 @@ def request_password_reset(email: str) -> None:
 
 
 def reset_password(raw_token: str, new_password: str) -> User:
+    """Set a new password from a reset link; every session of the account ends."""
     user = tokens.use_token(raw_token, tokens.RESET)
     user.password_hash = hash_password(new_password)
     user.rotate_session_token()
+    throttle.clear_account(f"user:{user.id}")  # the link proved who they are
     if user.confirmed_at is None:  # the link proved the address
         user.confirmed_at = utcnow()
-    queue_email(user, "password_changed")
+    queue_email(user, "password_changed", changed_at=utcnow())
     return user
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """Change the password after checking the current one; every other session ends."""
     if not verify_password(user.password_hash, current):
         raise DomainError(_l("The current password is wrong."), field="current_password")
     user.password_hash = hash_password(new)
     user.rotate_session_token()
-    queue_email(user, "password_changed")
+    queue_email(user, "password_changed", changed_at=utcnow())

@@ -1,18 +1,31 @@
 """Account forms."""
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from portal.forms import PortalForm
 from portal.i18n import LANGUAGES, is_timezone, timezone_names
 from portal.security import password_problem
 
-USERNAME_RULE = Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Use only letters A–Z, digits and . _ -"))
+USERNAME_RULE = Regexp(r"^[A-Za-z0-9._-]+\Z", message=_l("Use only letters A–Z, digits and . _ -"))
+
+
+def email_address(form, field):
+    """A deliverable-looking address; stored in its ASCII form (IDN domains as punycode) so SMTP can send to it."""
+    if field.errors:  # already refused (too long): one message is enough
+        return
+    try:
+        info = validate_email(field.data or "", check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        raise ValidationError(_l("Enter a valid email address, e.g. name@example.com.")) from None
+    field.data = info.ascii_email or info.normalized
 
 
 def timezone_choices():
+    """(IANA name, readable name) pairs for the time zone select."""
     return [(z, z.replace("_", " ")) for z in timezone_names()]
 
 
@@ -33,15 +46,13 @@ class ProfileFieldsMixin:
 class RegisterForm(ProfileFieldsMixin, PortalForm):
     username = StringField(
         _l("Username"),
-        validators=[InputRequired(), Length(min=3, max=32), USERNAME_RULE],
+        validators=[InputRequired(), Length(min=3, max=32, message=_l("Use 3 to 32 characters.")), USERNAME_RULE],
         render_kw={"autocomplete": "username"},
     )
     email = StringField(
-        _l("Email"), validators=[InputRequired(), Length(max=254), Email()], render_kw={"autocomplete": "email"}
+        _l("Email"), validators=[InputRequired(), Length(max=254), email_address], render_kw={"autocomplete": "email"}
     )
-    password = PasswordField(
-        _l("Password"), validators=[InputRequired()], render_kw={"autocomplete": "new-password"}
-    )
+    password = PasswordField(_l("Password"), validators=[InputRequired()], render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(
         _l("Confirm password"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords do not match."))],
@@ -92,7 +103,7 @@ class LoginForm(PortalForm):
 
 class EmailForm(PortalForm):
     email = StringField(
-        _l("Email"), validators=[InputRequired(), Length(max=254), Email()], render_kw={"autocomplete": "email"}
+        _l("Email"), validators=[InputRequired(), Length(max=254), email_address], render_kw={"autocomplete": "email"}
     )
 
 
@@ -146,7 +157,8 @@ class ProfileForm(ProfileFieldsMixin, PortalForm):
 
 class PasswordChangeForm(NewPasswordMixin, PortalForm):
     current_password = PasswordField(
-        _l("Current password"), validators=[InputRequired(), Length(max=128)],
+        _l("Current password"),
+        validators=[InputRequired(), Length(max=128)],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(

@@ -1,0 +1,49 @@
+"""The profile page: personal details and the password change."""
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+
+from portal.blueprints.auth import bp
+from portal.blueprints.auth.forms import PasswordChangeForm, ProfileForm
+from portal.extensions import db
+from portal.services import DomainError, accounts
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """Edit display name, time zone, language (and specialty and bio for specialists); change the password."""
+    user = current_user._get_current_object()
+    is_specialist = user.role == "specialist"
+    form = ProfileForm(obj=user, is_specialist=is_specialist, prefix="profile")
+    if not form.is_submitted():
+        form.language.data = user.locale
+    password_form = PasswordChangeForm(prefix="password")
+    password_form._username = user.username
+    if form.submit.data and form.validate_on_submit():
+        user.display_name = form.display_name.data or None
+        user.timezone = form.timezone.data
+        user.locale = form.language.data
+        if is_specialist:
+            user.specialty = form.specialty.data
+            user.bio = form.bio.data or None
+        db.session.commit()
+        session["lang"] = user.locale
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("auth.profile"))
+    if password_form.submit.data and password_form.validate_on_submit():
+        try:
+            accounts.change_password(user, password_form.current_password.data, password_form.new_password.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            password_form.apply_domain_error(error)
+        else:
+            # Other sessions die with the old token; this one carries on with the new one.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(user, remember=remembered)
+            flash(_("Your password is changed. Other sessions have been logged out."), "success")
+            return redirect(url_for("auth.profile"))
+    status = 422 if (form.errors or password_form.errors) else 200
+    return render_template("auth/profile.html", form=form, password_form=password_form), status

@@ -1,0 +1,207 @@
+"""Logging in: by username or email, role homes, safe `next`, refusals and throttling shared through Redis."""
+
+import pytest
+
+from portal import create_app
+from tests.conftest import PortalClient
+from tests.factories import PASSWORD, make_user
+from tests.integration.test_auth_support import form_alert, isolated_client
+
+WRONG = "Wrong username, email or password."
+THROTTLED = "Too many failed attempts. Please wait 15 minutes and try again."
+
+
+@pytest.fixture
+def client(app):
+    """Requests isolated from each other and from the test, like a real browser's."""
+    return isolated_client(app)
+
+
+def login(client, login_name, password=PASSWORD, url="/login", address="192.0.2.10", **extra):
+    data = {"login": login_name, "password": password, **extra}
+    return client.submit(url, data, environ_base={"REMOTE_ADDR": address})
+
+
+def logged_in_as(client) -> str | None:
+    with client.session_transaction() as session:
+        return session.get("_user_id")
+
+
+@pytest.mark.parametrize(
+    ("role", "home"), [("client", "/client/slots"), ("specialist", "/specialist/calendar"), ("admin", "/admin/users")]
+)
+def test_each_role_lands_on_its_home(client, role, home):
+    user = make_user(role, username=f"Some{role.title()}")
+    response = login(client, user.username)
+    assert response.status_code == 302
+    assert response.headers["Location"] == home
+    assert logged_in_as(client).startswith(f"{user.id}:")
+
+
+@pytest.mark.parametrize("name", ["anna.k", "ANNA.K", "anna@example.com", "Anna@EXAMPLE.com", "  anna.k  "])
+def test_login_by_username_or_email_ignores_case(client, name):
+    make_user(username="Anna.K", email="anna@example.com")
+    assert login(client, name).status_code == 302
+
+
+@pytest.mark.parametrize(("name", "password"), [("anna.k", "wrong-password-1"), ("nobody", PASSWORD), ("", "")])
+def test_bad_credentials_show_the_form_again_without_saying_which_part_is_wrong(client, name, password):
+    make_user(username="anna.k")
+    response = login(client, name, password)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    if name:
+        assert form_alert(html) == WRONG
+    else:
+        assert "This field is required." in html
+    assert logged_in_as(client) is None
+    assert 'value="wrong-password-1"' not in html
+
+
+def test_unconfirmed_account_is_refused_with_a_way_to_resend_the_link(client, db):
+    user = make_user(username="newbie", email="newbie@example.com", confirmed=False)
+    response = login(client, "newbie")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Please confirm your email address first" in form_alert(html)
+    assert logged_in_as(client) is None
+    # The offer: a form posting to the resend page, with the Email field filled in, and its button.
+    assert 'action="/confirm/resend"' in html
+    assert '<label for="email">Email</label>' in html
+    assert 'value="newbie@example.com"' in html
+    assert 'value="Resend confirmation email"' in html
+    assert user.confirmed_at is None
+
+
+def test_blocked_account_is_refused_with_the_blocked_words(client):
+    make_user(username="mallory", blocked=True)
+    response = login(client, "mallory")
+    assert response.status_code == 403
+    assert form_alert(response.get_data(as_text=True)) == "Your account is blocked"
+    assert logged_in_as(client) is None
+
+
+def test_blocked_account_is_refused_in_russian_for_a_russian_user(client):
+    make_user(username="mallory", blocked=True)
+    client.get("/", headers={"Accept-Language": "ru"})
+    response = client.submit("/login", {"login": "mallory", "password": PASSWORD}, headers={"Accept-Language": "ru"})
+    assert form_alert(response.get_data(as_text=True)) == "Ваш аккаунт заблокирован"
+
+
+@pytest.mark.parametrize("target", ["/profile", "/client/slots?page=2"])
+def test_next_is_honoured_for_local_paths(client, target):
+    make_user(username="anna")
+    response = client.submit(
+        f"/login?next={target.replace('?', '%3F').replace('=', '%3D')}", {"login": "anna", "password": PASSWORD}
+    )
+    assert response.headers["Location"] == target
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.com",
+        "https://evil.com",
+        "http://evil.com/profile",
+        "/\\evil.com",
+        "%2F%2Fevil.com",
+        "/%5Cevil.com",
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "%20//evil.com",
+        "/%09/evil.com",
+        "evil.com",
+    ],
+)
+def test_next_to_another_site_is_ignored(client, target):
+    make_user(username="anna")
+    response = client.submit(f"/login?next={target}", {"login": "anna", "password": PASSWORD}, from_url="/login")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/client/slots"
+
+
+def test_a_protected_page_sends_anonymous_users_to_login_and_back(client):
+    make_user(username="anna")
+    response = client.get("/profile")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=%2Fprofile"
+    back = client.submit(response.headers["Location"], {"login": "anna", "password": PASSWORD})
+    assert back.headers["Location"] == "/profile"
+
+
+def test_logged_in_users_are_sent_home_from_login(client, auth):
+    auth.login_as(make_user("admin"))
+    assert client.get("/login").headers["Location"] == "/admin/users"
+
+
+def test_remember_me_sets_a_long_lived_http_only_cookie(client):
+    make_user(username="anna")
+    response = login(client, "anna", remember="y")
+    cookies = response.headers.getlist("Set-Cookie")
+    remember = next(c for c in cookies if c.startswith("remember_token="))
+    assert "HttpOnly" in remember and "SameSite=Lax" in remember and "Expires=" in remember
+    without = isolated_client(client.application)
+    plain = login(without, "anna")
+    assert not any(c.startswith("remember_token=") for c in plain.headers.getlist("Set-Cookie"))
+
+
+# ---------------------------------------------------------------------------------------------- throttling
+
+
+def test_five_failures_for_one_account_lock_it_from_any_address_even_with_the_right_password(client):
+    make_user(username="anna")
+    for n in range(5):
+        assert (
+            form_alert(login(client, "anna", "wrong-password", address=f"198.51.100.{n}").get_data(as_text=True))
+            == WRONG
+        )
+    response = login(client, "anna", address="203.0.113.99")
+    assert response.status_code == 429
+    assert form_alert(response.get_data(as_text=True)) == THROTTLED
+    assert logged_in_as(client) is None
+    # By email too: it is the account that is throttled, not the spelling.
+    assert login(client, "anna@example.com", address="203.0.113.98").status_code == 429
+    # Another account is unaffected.
+    make_user(username="boris")
+    assert login(client, "boris", address="198.51.100.1").status_code == 302
+
+
+def test_failures_for_an_unknown_name_are_throttled_too(client):
+    for _ in range(5):
+        login(client, "ghost", "whatever-1")
+    assert form_alert(login(client, "ghost", "whatever-1").get_data(as_text=True)) == THROTTLED
+
+
+def test_twenty_failures_from_one_address_lock_that_address_only(client):
+    make_user(username="anna")
+    for n in range(20):
+        assert login(client, f"guess{n}", "nope-nope-1", address="192.0.2.50").status_code == 422
+    refused = login(client, "anna", address="192.0.2.50")
+    assert refused.status_code == 429
+    assert form_alert(refused.get_data(as_text=True)) == THROTTLED
+    assert login(client, "anna", address="192.0.2.51").status_code == 302
+
+
+def test_only_failures_count(client, auth):
+    user = make_user(username="anna")
+    for _ in range(4):
+        login(client, "anna", "wrong-password")
+    for _ in range(6):  # successful logins are not counted
+        assert login(client, "anna").status_code == 302
+        auth.logout()
+    assert login(client, "anna", "wrong-password").status_code == 422  # the fifth failure
+    assert login(client, "anna").status_code == 429
+    assert user.is_confirmed
+
+
+def test_two_app_instances_share_the_counts_through_redis(client, app_config, session_clock):
+    make_user(username="anna")
+    other_app = create_app({**app_config, "CLOCK": session_clock})
+    other_app.test_client_class = PortalClient
+    other = other_app.test_client()
+    for _ in range(3):
+        login(client, "anna", "wrong-password")
+    for _ in range(2):
+        login(other, "anna", "wrong-password")
+    assert login(client, "anna").status_code == 429
+    assert login(other, "anna").status_code == 429

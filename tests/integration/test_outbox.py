@@ -1,0 +1,113 @@
+"""The outbox: an email is written with the change it reports, queued only after commit, and never lost
+when Redis is down."""
+
+import pytest
+from rq.job import Job
+from sqlalchemy import func, select
+
+from portal import create_app
+from portal.clock import utcnow
+from portal.email import drain_outbox, queue_email
+from portal.models import OutboxEmail, User
+from tests.factories import PASSWORD, make_user
+from tests.integration.test_auth_support import isolated_client, registration
+from tests.integration.test_outbox_support import PrivateRedis, Worker, flask_cli, outbox_row, wait_until
+
+
+def _job_id(app, outbox_id: int) -> str:
+    return f"{app.config['RQ_QUEUE_PREFIX']}email-{outbox_id}"
+
+
+def _emails(db) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count(OutboxEmail.id)))
+
+
+def test_a_rolled_back_change_leaves_no_email(app, db, redis_client):
+    user = make_user(username="anna")
+    with app.test_request_context():
+        user.display_name = "Anna"
+        row = queue_email(user, "password_changed", changed_at=utcnow())
+        db.session.flush()
+        outbox_id = row.id
+        assert outbox_id is not None
+        db.session.rollback()
+    assert _emails(db) == 0
+    assert db.session.get(User, user.id).display_name is None
+    assert not Job.exists(_job_id(app, outbox_id), connection=redis_client)
+
+
+def test_the_email_is_queued_only_after_commit(app, db, redis_client):
+    user = make_user(username="anna")
+    with app.test_request_context():
+        row = queue_email(user, "password_changed", changed_at=utcnow())
+        db.session.flush()
+        job_id = _job_id(app, row.id)
+        assert not Job.exists(job_id, connection=redis_client)  # written, not yet committed: not queued
+        db.session.commit()
+    assert Job.exists(job_id, connection=redis_client)
+    job = Job.fetch(job_id, connection=redis_client)
+    assert job.func_name == "jobs.email.send_email" and job.args == (row.id,)
+    assert job.retries_left == app.config["EMAIL_MAX_RETRIES"]
+
+
+@pytest.fixture
+def quiet_app(app_config, run_id, session_clock):
+    """The portal on its own queue prefix that no worker listens to."""
+    return create_app({**app_config, "RQ_QUEUE_PREFIX": f"{run_id}-quiet-", "CLOCK": session_clock})
+
+
+def test_drain_leaves_queued_jobs_alone_and_requeues_lost_ones(quiet_app, db, redis_client):
+    user = make_user(username="anna")
+    with quiet_app.test_request_context():
+        row = queue_email(user, "password_changed", changed_at=utcnow())
+        db.session.commit()
+        outbox_id = row.id
+        job_id = _job_id(quiet_app, outbox_id)
+        # Its job still waits in the queue: re-queuing it would restart its retry count.
+        assert drain_outbox(stale_seconds=0) == 0
+        Job.fetch(job_id, connection=redis_client).delete()  # Redis lost it
+        assert drain_outbox(stale_seconds=0) == 1
+        assert Job.exists(job_id, connection=redis_client)
+        # Not yet stale: left for the worker.
+        assert drain_outbox(stale_seconds=3600) == 0
+    assert outbox_row(outbox_id).queued_at is not None
+
+
+def test_with_redis_down_changes_succeed_and_their_emails_go_out_once_it_is_back(
+    app_config, worker_env, run_id, session_clock, db, mail, tmp_path
+):
+    redis = PrivateRedis()
+    redis.start()
+    prefix = f"{run_id}-down-"
+    config = {**app_config, "REDIS_URL": redis.url, "RQ_QUEUE_PREFIX": prefix, "RATELIMIT_KEY_PREFIX": f"{run_id}down"}
+    env = {**worker_env, **config, "OUTBOX_DRAIN_INTERVAL": "3600"}  # only the explicit drain below re-queues
+    worker = Worker(env, tmp_path / "worker.log")
+    try:
+        portal = create_app({**config, "CLOCK": session_clock})
+        browser = isolated_client(portal)
+        make_user(username="anna", email="anna@example.com")
+        redis.stop()
+
+        assert browser.submit("/register", registration(email="maria@example.com")).status_code == 302
+        assert browser.submit("/reset-password", {"email": "anna@example.com"}).status_code == 302
+        login = browser.submit("/login", {"login": "anna", "password": PASSWORD})
+        assert login.status_code == 302  # the throttle lets people in while its store is down
+        assert browser.get("/healthz").status_code == 503
+        rows = list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+        assert [(r.recipient, r.state) for r in rows] == [
+            ("maria@example.com", "queued"),
+            ("anna@example.com", "queued"),
+        ]
+
+        redis.start()
+        worker.start()
+        drained = flask_cli(env, "outbox", "drain", "--stale-seconds", "0")
+        assert drained.returncode == 0, drained.stderr
+        assert "2 email(s) re-queued." in drained.stdout
+        assert len(mail.wait_for(1, to="maria@example.com")) == 1, worker.log()[-3000:]
+        assert len(mail.wait_for(1, to="anna@example.com")) == 1, worker.log()[-3000:]
+        assert wait_until(lambda: {outbox_row(r.id).state for r in rows} == {"sent"})
+    finally:
+        worker.stop()
+        redis.stop()

@@ -1,0 +1,161 @@
+"""The profile page: details, language switch, specialist fields, password change."""
+
+import pytest
+
+from portal.models import User
+from tests.conftest import CSRF_RE
+from tests.factories import PASSWORD, make_user
+from tests.integration.test_auth_support import emails_to, field_error, isolated_client
+
+NEW_PASSWORD = "violet-harbour-quartz-58"
+
+
+@pytest.fixture
+def client(app):
+    """Requests isolated from each other and from the test, like a real browser's."""
+    return isolated_client(app)
+
+
+def _csrf(client) -> str:
+    match = CSRF_RE.search(client.get("/profile").get_data(as_text=True))
+    return match.group(1) or match.group(2)
+
+
+def save_profile(client, **fields):
+    data = {"profile-csrf_token": _csrf(client), "profile-submit": "Save profile"}
+    data.update({f"profile-{k}": v for k, v in fields.items()})
+    return client.post("/profile", data=data)
+
+
+def change_password(client, current=PASSWORD, new=NEW_PASSWORD, confirm=None):
+    return client.post(
+        "/profile",
+        data={
+            "password-csrf_token": _csrf(client),
+            "password-current_password": current,
+            "password-new_password": new,
+            "password-confirm": new if confirm is None else confirm,
+            "password-submit": "Change password",
+        },
+    )
+
+
+def fresh(db, user) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+def test_anonymous_visitors_are_sent_to_login(client):
+    assert client.get("/profile").headers["Location"] == "/login?next=%2Fprofile"
+
+
+def test_the_page_shows_the_details_and_the_password_form(client, auth):
+    auth.login_as(make_user(username="anna", timezone="Europe/Paris"))
+    html = client.get("/profile").get_data(as_text=True)
+    for label in ("Display name", "Time zone", "Language", "Current password", "New password", "Confirm new password"):
+        assert f">{label}</label>" in html
+    assert 'value="Change password"' in html and 'value="Save profile"' in html
+    assert '<option selected value="Europe/Paris">' in html
+    assert ">Specialty</label>" not in html and ">Bio</label>" not in html
+
+
+def test_saving_the_details(client, auth, db):
+    user = make_user(username="anna")
+    auth.login_as(user)
+    response = save_profile(client, display_name="Anna K.", timezone="America/New_York", language="en")
+    assert response.status_code == 302
+    assert "Your profile is saved." in client.get("/profile").get_data(as_text=True)
+    row = fresh(db, user)
+    assert (row.display_name, row.timezone, row.locale) == ("Anna K.", "America/New_York", "en")
+
+
+def test_choosing_russian_switches_the_interface(client, auth, db):
+    user = make_user(username="anna")
+    auth.login_as(user)
+    save_profile(client, display_name="", timezone="UTC", language="ru")
+    html = client.get("/profile").get_data(as_text=True)
+    assert '<html lang="ru">' in html
+    assert "<h1>Профиль</h1>" in html and 'value="Сменить пароль"' in html
+    assert fresh(db, user).locale == "ru"
+    save_profile(client, display_name="", timezone="UTC", language="en")
+    assert '<html lang="en">' in client.get("/profile").get_data(as_text=True)
+
+
+def test_specialists_edit_specialty_and_bio(client, auth, db):
+    user = make_user("specialist", username="drlee")
+    auth.login_as(user)
+    html = client.get("/profile").get_data(as_text=True)
+    assert ">Specialty</label>" in html and ">Bio</label>" in html
+    response = save_profile(client, timezone="UTC", language="en", specialty="Family lawyer", bio="Twenty years.")
+    assert response.status_code == 302
+    row = fresh(db, user)
+    assert (row.specialty, row.bio) == ("Family lawyer", "Twenty years.")
+    refused = save_profile(client, timezone="UTC", language="en", specialty="", bio="")
+    assert refused.status_code == 422
+    assert field_error(refused.get_data(as_text=True), "profile-specialty") == "Specialists need a specialty."
+    assert fresh(db, user).specialty == "Family lawyer"
+
+
+def test_clients_cannot_give_themselves_a_specialty(client, auth, db):
+    user = make_user(username="anna")
+    auth.login_as(user)
+    assert save_profile(client, timezone="UTC", language="en", specialty="Surgeon").status_code == 302
+    assert fresh(db, user).specialty is None
+
+
+LONG = "x" * 10_000
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"timezone": "Mars/Base", "language": "en"}, "profile-timezone", "time zone from the list"),
+        ({"timezone": LONG, "language": "en"}, "profile-timezone", "time zone from the list"),
+        ({"timezone": "UTC", "language": "de"}, "profile-language", "valid choice"),
+        ({"timezone": "UTC", "language": "en", "display_name": LONG}, "profile-display_name", "64"),
+        ({"timezone": "UTC", "language": "en", "display_name": "An\x00na"}, "profile-display_name", "control"),
+    ],
+)
+def test_bad_details_are_refused_at_the_field_and_nothing_changes(client, auth, db, fields, field, words):
+    user = make_user(username="anna", timezone="Asia/Tokyo", display_name="Anna")
+    auth.login_as(user)
+    response = save_profile(client, **fields)
+    assert response.status_code == 422
+    assert words in field_error(response.get_data(as_text=True), field)
+    row = fresh(db, user)
+    assert (row.timezone, row.locale, row.display_name) == ("Asia/Tokyo", "en", "Anna")
+
+
+def test_changing_the_password(client, app, auth, db):
+    user = make_user(username="anna", email="anna@example.com")
+    auth.login_as(user)
+    response = change_password(client)
+    assert response.status_code == 302
+    assert "Your password is changed." in client.get("/profile").get_data(as_text=True)
+    fresh_login = isolated_client(app)
+    assert fresh_login.submit("/login", {"login": "anna", "password": NEW_PASSWORD}).status_code == 302
+    assert [e.kind for e in emails_to("anna@example.com")] == ["password_changed"]
+    assert NEW_PASSWORD not in emails_to("anna@example.com")[0].body_text
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "confirm", "field", "message"),
+    [
+        ("wrong-password-9", NEW_PASSWORD, None, "password-current_password", "The current password is wrong."),
+        (PASSWORD, "qwerty123", None, "password-new_password", "This password is too common."),
+        (PASSWORD, "anna", None, "password-new_password", "Use at least 8 characters."),
+        (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "?", "password-confirm", "The passwords do not match."),
+        (PASSWORD, "x" * 10_000, None, "password-new_password", "Use at most 128 characters."),
+        ("", NEW_PASSWORD, None, "password-current_password", "This field is required."),
+    ],
+)
+def test_bad_password_changes_are_refused_at_the_field(client, app, auth, db, current, new, confirm, field, message):
+    user = make_user(username="anna", email="anna@example.com")
+    auth.login_as(user)
+    before = fresh(db, user).password_hash
+    response = change_password(client, current, new, confirm)
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), field).startswith(message)
+    assert fresh(db, user).password_hash == before
+    assert emails_to("anna@example.com") == []
+    assert client.get("/profile").status_code == 200
