@@ -1,13 +1,262 @@
-"""Specialist pages (filled in by the specialist calendar feature)."""
+"""Specialist pages: the week calendar, the slot table, slot forms and the requests page."""
 
-from flask import render_template
+from datetime import date, timedelta
 
-from portal.access import role_required
-from portal.blueprints.specialist import bp
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from portal.access import role_required, safe_next
+from portal.blueprints.specialist import bp, queries
+from portal.blueprints.specialist.forms import EditSlotForm, RejectForm, SlotForm
+from portal.blueprints.specialist.week import build_week, local_midnight, parse_week, week_param
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.forms import EmptyForm
+from portal.services import requests as requests_service
+from portal.services import slots as slots_service
+from portal.services.errors import DomainError
+
+
+def _week_of(moment) -> str:
+    """The calendar's week parameter for an instant, in the specialist's zone."""
+    local = moment.astimezone(slots_service.zone_of(current_user)).date()
+    return week_param(local - timedelta(days=local.weekday()))
+
+
+def _page_urls(endpoint: str, page, **args) -> tuple[str | None, str | None]:
+    prev_url = url_for(endpoint, before=page.prev_cursor, **args) if page.prev_cursor else None
+    next_url = url_for(endpoint, after=page.next_cursor, **args) if page.next_cursor else None
+    return prev_url, next_url
 
 
 @bp.route("/calendar")
 @role_required("specialist")
 def calendar():
-    """The week calendar."""
-    return render_template("specialist/calendar.html")
+    """The week grid of the specialist's slots, in their time zone."""
+    zone, now = slots_service.zone_of(current_user), utcnow()
+    today = now.astimezone(zone).date()
+    monday = parse_week(request.args.get("week"), today)
+    start, end = local_midnight(monday, zone), local_midnight(monday + timedelta(days=7), zone)
+    week = build_week(monday, queries.week_slots(current_user.id, start, end), zone, now)
+    this_week = week_param(today - timedelta(days=today.weekday()))
+    return render_template("specialist/calendar.html", week=week, this_week=this_week)
+
+
+@bp.route("/slots")
+@role_required("specialist")
+def slots():
+    """The specialist's slots as a table: upcoming soonest first, or past ones on their own tab."""
+    tab = "past" if request.args.get("tab") == "past" else "upcoming"
+    page = queries.slot_page(
+        current_user.id,
+        utcnow(),
+        past=tab == "past",
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        size=current_app.config["PAGE_SIZE"],
+    )
+    prev_url, next_url = _page_urls(".slots", page, tab=tab if tab == "past" else None)
+    return render_template("specialist/slots.html", page=page, tab=tab, prev_url=prev_url, next_url=next_url)
+
+
+@bp.route("/slots/new", methods=["GET", "POST"])
+@role_required("specialist")
+def new_slot():
+    """Publish a slot, optionally repeated on the following weeks."""
+    form = SlotForm()
+    if not form.is_submitted():
+        form.date.data = form.date.data or _date_arg()
+    if form.validate_on_submit():
+        try:
+            created = slots_service.create_slots(
+                current_user,
+                form.date.data,
+                form.start_time.data,
+                form.end_time.data,
+                form.note.data,
+                form.repeat_weeks.data,
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            if not form.apply_domain_error(error):
+                flash(error.message, "error")
+        else:
+            flash(ngettext("The slot is saved.", "%(num)d slots are saved.", len(created)), "success")
+            return redirect(url_for(".calendar", week=_week_of(created[0].starts_at)), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("specialist/slot_form.html", form=form, slot=None), status
+
+
+def _date_arg() -> date | None:
+    """A date given in the link from the calendar, if it is one."""
+    try:
+        return date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/slots/<int:slot_id>/edit", methods=["GET", "POST"])
+@role_required("specialist")
+def edit_slot(slot_id: int):
+    """Change a slot's date, times or note, or transfer it to another specialist."""
+    slot = slots_service.get_own_slot_or_404(current_user, slot_id)
+    zone = slots_service.zone_of(current_user)
+    start, end = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+    initial = dict(
+        date=start.date(),
+        start_time=start.time(),
+        end_time=end.time(),
+        note=slot.note,
+        specialist=current_user.username,
+    )
+    form = EditSlotForm(data=initial)
+    if form.validate_on_submit():
+        try:
+            slot, changed = slots_service.edit_slot(
+                current_user,
+                slot_id,
+                day=form.date.data,
+                start=form.start_time.data,
+                end=form.end_time.data,
+                note=form.note.data or "",
+                new_owner=form.specialist.data,
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            if not form.apply_domain_error(error):
+                flash(error.message, "error")
+        else:
+            if not changed:
+                flash(_("Nothing was changed."), "info")
+            elif slot.specialist_id != current_user.id:
+                flash(_("The slot now belongs to %(username)s.", username=form.specialist.data), "success")
+            else:
+                flash(_("The slot is saved."), "success")
+            return redirect(url_for(".calendar", week=_week_of(slot.starts_at)), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "specialist/slot_form.html",
+        form=form,
+        slot=slot,
+        started=slot.starts_at <= utcnow(),
+        affected=slots_service.count_active(slot_id),
+    ), status
+
+
+@bp.route("/slots/<int:slot_id>/delete", methods=["GET", "POST"])
+@role_required("specialist")
+def delete_slot(slot_id: int):
+    """Confirm (GET) and delete (POST) a slot; its clients are told their consultation is cancelled."""
+    slot = slots_service.get_own_slot_or_404(current_user, slot_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        week = _week_of(slot.starts_at)
+        try:
+            notified = slots_service.delete_slot(current_user, slot_id)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for(".slots"), 303)
+        flash(
+            ngettext(
+                "The slot is deleted; %(num)d client was notified.",
+                "The slot is deleted; %(num)d clients were notified.",
+                notified,
+            )
+            if notified
+            else _("The slot is deleted."),
+            "success",
+        )
+        return redirect(url_for(".calendar", week=week), 303)
+    return render_template(
+        "specialist/delete.html",
+        form=form,
+        slot=slot,
+        started=slot.starts_at <= utcnow(),
+        affected=slots_service.count_active(slot_id),
+    )
+
+
+@bp.route("/consultations")
+@role_required("specialist")
+def consultations():
+    """Requests on the specialist's slots by status; pending ones of future slots can be answered."""
+    status = request.args.get("status", "pending")
+    if status not in queries.REQUEST_TABS:
+        status = "pending"
+    now = utcnow()
+    page = queries.request_page(
+        current_user.id,
+        now,
+        status,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        size=current_app.config["PAGE_SIZE"],
+    )
+    prev_url, next_url = _page_urls(".consultations", page, status=status)
+    return render_template(
+        "specialist/consultations.html",
+        page=page,
+        status=status,
+        now=now,
+        form=EmptyForm(),
+        prev_url=prev_url,
+        next_url=next_url,
+        back=request.full_path if request.query_string else request.path,
+    )
+
+
+def _back():
+    return redirect(safe_next(request.form.get("next")) or url_for(".consultations"), 303)
+
+
+@bp.route("/consultations/<int:consultation_id>/accept", methods=["POST"])
+@role_required("specialist")
+def accept_request(consultation_id: int):
+    """Accept a pending request; the slot's other pending requests are rejected."""
+    requests_service.own_request_slot_id_or_404(current_user, consultation_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            consultation, rejected = requests_service.accept_request(current_user, consultation_id)
+            username, others = consultation.client.username, len(rejected)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            message = _("You accepted the request of %(username)s.", username=username)
+            if others:
+                message += " " + ngettext(
+                    "%(num)d other request on this slot was rejected.",
+                    "%(num)d other requests on this slot were rejected.",
+                    others,
+                )
+            flash(message, "success")
+    return _back()
+
+
+@bp.route("/consultations/<int:consultation_id>/reject", methods=["POST"])
+@role_required("specialist")
+def reject_request(consultation_id: int):
+    """Reject a pending request, with an optional reason for the client."""
+    requests_service.own_request_slot_id_or_404(current_user, consultation_id)
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            consultation = requests_service.reject_request(current_user, consultation_id, form.reason.data)
+            username = consultation.client.username
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            flash(_("You rejected the request of %(username)s.", username=username), "success")
+    else:
+        for message in form.reason.errors:
+            flash(message, "error")
+    return _back()

@@ -1,0 +1,108 @@
+"""Screenshots of the specialist pages in both languages, desktop and phone, with checks of what shows."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_specialist_e2e import log_in
+from tests.factories import make_consultation, make_slot, make_user
+
+pytestmark = pytest.mark.e2e
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 12, 9, 11, 20, tzinfo=BERLIN)  # Wednesday of 2026-W50
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=BERLIN)
+
+
+def busy_week(specialist, locale: str) -> None:
+    """A realistic week: past and coming slots, free, with requests, booked, short and long, early and late."""
+    names = ["alina", "boris", "chen", "dara", "emil", "farah", "gleb"]
+    people = [
+        make_user("client", username=f"{n}_{locale}", display_name=n.title() + " " + ["Ivanova", "Smith"][i % 2])
+        for i, n in enumerate(names)
+    ]
+    plan = [
+        # (start, minutes, clients pending, client accepted)
+        (at(7, 9), 45, 0, 0),
+        (at(7, 10), 45, 0, 1),
+        (at(8, 14), 60, 0, 2),
+        (at(9, 9), 50, 0, 3),
+        (at(9, 14), 45, 2, None),
+        (at(9, 15), 15, 0, None),
+        (at(10, 6, 30), 60, 0, None),
+        (at(10, 10), 180, 1, None),
+        (at(11, 9), 45, 0, 4),
+        (at(11, 10), 45, 3, None),
+        (at(11, 11), 30, 0, None),
+        (at(12, 11), 90, 0, None),
+        (at(13, 21), 90, 1, None),
+    ]
+    for start, minutes, pending, accepted in plan:
+        slot = make_slot(specialist, starts_at=start, minutes=minutes, note="Online" if minutes < 60 else None)
+        for n in range(pending):
+            make_consultation(slot, people[(n + 4) % len(people)], created_at=NOW - timedelta(hours=n + 1))
+        if accepted is not None:
+            make_consultation(slot, people[accepted], status="accepted", created_at=NOW - timedelta(days=3))
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+def test_specialist_screens(new_page, db, clock, screenshot, locale):
+    clock.set(NOW)
+    words = {
+        "en": {"free": "free", "pending": "2 pending", "today": "Today", "empty": "You have no slots this week."},
+        "ru": {
+            "free": "свобод",
+            "pending": "2 заявки",
+            "today": "Сегодня",
+            "empty": "На этой неделе у вас нет слотов.",
+        },
+    }[locale]
+    specialist = make_user("specialist", username=f"dr_{locale}", timezone="Europe/Berlin", locale=locale)
+    busy_week(specialist, locale)
+    page = new_page(locale="ru-RU" if locale == "ru" else "en-US")
+    log_in(page, specialist.username)
+
+    page.goto("/specialist/calendar?week=2026-W52")
+    expect(page.locator(".empty")).to_contain_text(words["empty"])
+    screenshot(page, f"specialist-calendar-empty-{locale}")
+
+    page.goto("/specialist/calendar")
+    expect(page.locator("li.slot")).to_have_count(13)
+    expect(page.locator(".today-mark")).to_have_text(words["today"])
+    expect(page.locator("li.slot.state-pending").first).to_contain_text(words["pending"])
+    expect(page.locator(".gutter-hours li").first).to_have_text("06:00")
+    expect(page.locator(".gutter-hours li").last).to_have_text("22:00")
+    screenshot(page, f"specialist-calendar-busy-{locale}")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(page.locator(".hour-gutter")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, f"specialist-calendar-phone-{locale}")
+
+    page.goto("/specialist/consultations")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, f"specialist-requests-phone-{locale}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()
+    expect(page.locator("tbody tr")).to_have_count(7)
+    screenshot(page, f"specialist-requests-{locale}")
+
+    page.goto("/specialist/slots")
+    screenshot(page, f"specialist-slots-{locale}")
+    page.goto("/specialist/slots/new")
+    page.locator("#date").fill("2026-12-09")
+    page.locator("#start_time").fill("10:00")
+    page.locator("#end_time").fill("10:30")
+    page.locator("#start_time").press("Enter")
+    expect(page.locator("#start_time-error")).to_be_visible()
+    screenshot(page, f"specialist-new-slot-error-{locale}")
+    page.goto("/specialist/calendar")
+    page.locator("li.slot.state-pending a").first.click()
+    page.locator("form.delete-link button").click()
+    screenshot(page, f"specialist-delete-{locale}")
