@@ -51,6 +51,7 @@ def _lock_slot(slot_id: int) -> Slot | None:
 
 
 def _violates(error: IntegrityError, constraint: str) -> bool:
+    """Whether the database refused the row because of this constraint."""
     diag = getattr(error.orig, "diag", None)
     if getattr(diag, "constraint_name", None) == constraint:
         return True

@@ -1,10 +1,11 @@
 """The client pages in Chromium, English and Russian, desktop and phone, with screenshots
 (test-artifacts/screenshots/client-*.png): slot finder (long list, filtered, empty), my consultations,
-the cancel form with an error. Each page is checked for its language, fit and labelled controls."""
+the cancel form with an error. Each page is checked for its language, fit, labelled controls and by axe."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from portal.extensions import db as _db
@@ -35,6 +36,9 @@ def check_page(page, lang: str, width: int) -> None:
               .map(el => el.name)"""
     )
     assert unlabelled == [], unlabelled
+    if width > 800:  # the markup is the same at every width: one accessibility audit is enough
+        violations = Axe().run(page).response["violations"]
+        assert violations == [], [(v["id"], v["help"]) for v in violations]
 
 
 def seed(lang: str):

@@ -90,7 +90,7 @@ def test_upcoming_and_past_with_every_status(client, me, specialist):
     past = client.get("/client/consultations?tab=past").get_data(as_text=True)
     assert ids_in(past) == [expired.id, done.id]  # latest first
     assert ">Expired</span>" in row_of(past, expired)
-    assert "/cancel" not in past
+    assert "/cancel" not in past and ".ics" not in past
 
 
 def test_consultations_page_by_keyset(client, me, specialist, app, monkeypatch):

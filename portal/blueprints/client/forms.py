@@ -15,6 +15,7 @@ LATEST = date(2199, 12, 31)
 
 
 def reasonable_date(form, field):
+    """Refuse dates no slot could have (and that time zone arithmetic cannot handle)."""
     if field.data and not EARLIEST <= field.data <= LATEST:
         raise ValidationError(_l("Enter a date between 2000 and 2199."))
 
@@ -54,6 +55,7 @@ def reason_labels() -> dict:
 
 
 def reason_choices():
+    """The Reason select: an empty first choice, then the reasons."""
     return [("", _l("— choose —")), *reason_labels().items()]
 
 

@@ -58,6 +58,7 @@ def day_start(day: date, tz: str) -> datetime:
 
 
 def _like(text: str) -> str:
+    """A LIKE pattern matching the text anywhere, its % and _ taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 

@@ -17,6 +17,7 @@ FILTER_FIELDS = ("specialist", "specialty", "date_from", "date_to")
 
 
 def _page_size() -> int:
+    """Rows per page of the client lists."""
     return current_app.config["PAGE_SIZE"]
 
 
@@ -55,6 +56,7 @@ def slots():
 
 
 def _back_to_slots() -> str:
+    """The finder page the Request button came from (with its filters), never anywhere else."""
     target = safe_next(request.form.get("next"))
     if target and (target == "/client/slots" or target.startswith("/client/slots?")):
         return target
