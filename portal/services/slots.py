@@ -126,6 +126,12 @@ def constraint_name(error: IntegrityError) -> str | None:
 
 def save_guarded(change, constraint: str, refusal) -> None:
     """Apply `change()` and flush in a SAVEPOINT; a concurrent request's violation becomes `refusal()`."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        # SQLite (the embedded default) has neither the constraints nor reliable savepoints under pysqlite:
+        # releasing the first savepoint would commit, so one request's batch could no longer be rolled back.
+        change()
+        db.session.flush()
+        return
     try:
         with db.session.begin_nested():
             change()

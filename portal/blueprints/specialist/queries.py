@@ -25,6 +25,7 @@ class SlotRow:
 
     @property
     def state(self) -> str:
+        """free, pending or booked."""
         if self.client is not None:
             return "booked"
         return "pending" if self.pending else "free"
@@ -38,6 +39,7 @@ class Page:
 
 
 def encode_cursor(moment: datetime, ident: int) -> str:
+    """A list position as text: microseconds since 1970 and the row id."""
     return f"{(moment - EPOCH) // timedelta(microseconds=1)}_{ident}"
 
 

@@ -26,6 +26,7 @@ def _week_of(moment) -> str:
 
 
 def _page_urls(endpoint: str, page, **args) -> tuple[str | None, str | None]:
+    """Links to the previous and next page of a keyset-paginated list."""
     prev_url = url_for(endpoint, before=page.prev_cursor, **args) if page.prev_cursor else None
     next_url = url_for(endpoint, after=page.next_cursor, **args) if page.next_cursor else None
     return prev_url, next_url
@@ -212,6 +213,7 @@ def consultations():
 
 
 def _back():
+    """Back to the requests tab the answer was given from."""
     return redirect(safe_next(request.form.get("next")) or url_for(".consultations"), 303)
 
 

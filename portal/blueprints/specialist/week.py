@@ -26,6 +26,7 @@ def parse_week(value: str | None, today: date) -> date:
 
 
 def week_param(monday: date) -> str:
+    """The ISO week of a date, like 2026-W14."""
     year, week, _ = monday.isocalendar()
     return f"{year}-W{week:02d}"
 
