@@ -1,5 +1,7 @@
 """Every admin route × every kind of visitor → the expected answer."""
 
+import itertools
+
 import pytest
 
 from portal.models import OutboxEmail, User
@@ -8,12 +10,16 @@ from tests.integration.test_admin_moderation import BLOCKED_TEXT, login, new_bro
 
 GET_ROUTES = ["/admin/users", "/admin/log", "/admin/emails", "/admin/users/{target}/block"]
 POST_ROUTES = ["/admin/users/{target}/block", "/admin/users/{target}/unblock", "/admin/emails/{email}/retry"]
+# Outbox ids never reused in this process: a retry job queued by one test cannot touch another's row.
+EMAIL_IDS = itertools.count(700_000)
 
 
 @pytest.fixture
 def world(app, db):
     target = make_user("client", username="target")
-    email = OutboxEmail(recipient="x@example.com", kind="k", subject="s", body_text="b", state="failed", attempts=3)
+    email = OutboxEmail(
+        id=next(EMAIL_IDS), recipient="x@example.com", kind="k", subject="s", body_text="b", state="failed", attempts=3
+    )
     db.session.add(email)
     db.session.commit()
     return {"target": target.id, "email": email.id}
