@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.e2e.test_specialist_e2e import log_in
@@ -50,6 +51,13 @@ def busy_week(specialist, locale: str) -> None:
             make_consultation(slot, people[accepted], status="accepted", created_at=NOW - timedelta(days=3))
 
 
+def shoot(page, screenshot, name: str) -> None:
+    """Save the screenshot and check the page with axe: no accessibility violations."""
+    screenshot(page, name)
+    violations = Axe().run(page).response["violations"]
+    assert violations == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+
+
 @pytest.mark.parametrize("locale", ["en", "ru"])
 def test_specialist_screens(new_page, db, clock, screenshot, locale):
     clock.set(NOW)
@@ -69,7 +77,7 @@ def test_specialist_screens(new_page, db, clock, screenshot, locale):
 
     page.goto("/specialist/calendar?week=2026-W52")
     expect(page.locator(".empty")).to_contain_text(words["empty"])
-    screenshot(page, f"specialist-calendar-empty-{locale}")
+    shoot(page, screenshot, f"specialist-calendar-empty-{locale}")
 
     page.goto("/specialist/calendar")
     expect(page.locator("li.slot")).to_have_count(13)
@@ -77,32 +85,32 @@ def test_specialist_screens(new_page, db, clock, screenshot, locale):
     expect(page.locator("li.slot.state-pending").first).to_contain_text(words["pending"])
     expect(page.locator(".gutter-hours li").first).to_have_text("06:00")
     expect(page.locator(".gutter-hours li").last).to_have_text("22:00")
-    screenshot(page, f"specialist-calendar-busy-{locale}")
+    shoot(page, screenshot, f"specialist-calendar-busy-{locale}")
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     expect(page.locator(".hour-gutter")).to_be_hidden()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    screenshot(page, f"specialist-calendar-phone-{locale}")
+    shoot(page, screenshot, f"specialist-calendar-phone-{locale}")
 
     page.goto("/specialist/consultations")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    screenshot(page, f"specialist-requests-phone-{locale}")
+    shoot(page, screenshot, f"specialist-requests-phone-{locale}")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.reload()
     expect(page.locator("tbody tr")).to_have_count(7)
-    screenshot(page, f"specialist-requests-{locale}")
+    shoot(page, screenshot, f"specialist-requests-{locale}")
 
     page.goto("/specialist/slots")
-    screenshot(page, f"specialist-slots-{locale}")
+    shoot(page, screenshot, f"specialist-slots-{locale}")
     page.goto("/specialist/slots/new")
     page.locator("#date").fill("2026-12-09")
     page.locator("#start_time").fill("10:00")
     page.locator("#end_time").fill("10:30")
     page.locator("#start_time").press("Enter")
     expect(page.locator("#start_time-error")).to_be_visible()
-    screenshot(page, f"specialist-new-slot-error-{locale}")
+    shoot(page, screenshot, f"specialist-new-slot-error-{locale}")
     page.goto("/specialist/calendar")
     page.locator("li.slot.state-pending a").first.click()
     page.locator("form.delete-link button").click()
-    screenshot(page, f"specialist-delete-{locale}")
+    shoot(page, screenshot, f"specialist-delete-{locale}")

@@ -162,7 +162,7 @@ def test_transfer_moves_the_slot_to_the_other_specialist(app, client, auth, db, 
     response = client.submit(EDIT.format(slot.id), edit_data("2026-03-12", "10:00", "10:45", specialist="dr_colleague"))
     assert response.status_code == 303
     assert fresh(slot).specialist_id == colleague.id
-    assert "The slot now belongs to dr_colleague." in flashes(
+    assert "The slot now belongs to Dr_Colleague." in flashes(
         client.get(response.headers["Location"]).get_data(as_text=True)
     )
     assert client.get(EDIT.format(slot.id)).status_code == 404

@@ -14,6 +14,7 @@ from portal.blueprints.specialist.week import build_week, local_midnight, parse_
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.forms import EmptyForm
+from portal.models import User
 from portal.services import requests as requests_service
 from portal.services import slots as slots_service
 from portal.services.errors import DomainError
@@ -125,6 +126,8 @@ def edit_slot(slot_id: int):
                 note=form.note.data or "",
                 new_owner=form.specialist.data,
             )
+            owner = db.session.get(User, slot.specialist_id)  # already in the session: no query
+            owner_name, week = owner.username, _week_of(slot.starts_at)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -133,11 +136,11 @@ def edit_slot(slot_id: int):
         else:
             if not changed:
                 flash(_("Nothing was changed."), "info")
-            elif slot.specialist_id != current_user.id:
-                flash(_("The slot now belongs to %(username)s.", username=form.specialist.data), "success")
+            elif owner_name != current_user.username:
+                flash(_("The slot now belongs to %(username)s.", username=owner_name), "success")
             else:
                 flash(_("The slot is saved."), "success")
-            return redirect(url_for(".calendar", week=_week_of(slot.starts_at)), 303)
+            return redirect(url_for(".calendar", week=week), 303)
     status = 422 if form.is_submitted() else 200
     return render_template(
         "specialist/slot_form.html",
