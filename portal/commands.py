@@ -1,6 +1,7 @@
 """CLI: create-admin, seed-demo, worker, outbox drain."""
 
 import logging
+import re
 import threading
 import time
 
@@ -11,6 +12,8 @@ from flask.cli import with_appcontext
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
+
+USERNAME = re.compile(r"[A-Za-z0-9._-]{3,32}")
 
 
 def init_app(app: Flask) -> None:
@@ -26,12 +29,21 @@ def init_app(app: Flask) -> None:
 @click.option("--password", required=True)
 @with_appcontext
 def create_admin(username, email, password):
-    """Create a confirmed admin account."""
+    """Create a confirmed admin account (the only way to get one)."""
+    from email_validator import EmailNotValidError, validate_email
+
     from portal.clock import utcnow
     from portal.models import User
     from portal.security import hash_password, password_problem
     from portal.services.accounts import find_by_email, find_by_login
 
+    username = username.strip()
+    if not USERNAME.fullmatch(username):
+        raise click.ClickException("The username needs 3-32 characters: letters A-Z, digits, . _ -")
+    try:
+        email = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False).ascii_email
+    except EmailNotValidError as exc:
+        raise click.ClickException(f"The email address is not valid: {exc}") from None
     problem = password_problem(password, username, email)
     if problem:
         raise click.ClickException(str(problem))
@@ -54,14 +66,24 @@ def create_admin(username, email, password):
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo():
-    """Load demo accounts and slots if the database has no users."""
-    from portal.demo import load_demo
+    """Load demo accounts and slots if the database has no users; print the demo accounts either way."""
+    from sqlalchemy import select
+
+    from portal.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
+    from portal.models import User
 
     accounts = load_demo()
-    if not accounts:
-        click.echo("The database already has users; demo data not loaded.")
-        return
-    click.echo("Demo accounts (username / password):")
+    if accounts:
+        click.echo("Demo data loaded. Demo accounts (role / username / password):")
+    else:
+        names = [spec["username"] for spec in ACCOUNTS]
+        found = db.session.execute(select(User.role, User.username).where(User.username.in_(names))).all()
+        if not found:
+            click.echo("The database already has users; demo data not loaded.")
+            return
+        click.echo("Demo data already loaded. Demo accounts (role / username / password, unless changed):")
+        found.sort(key=lambda row: names.index(row.username))
+        accounts = [(role, username, DEMO_PASSWORD) for role, username in found]
     for role, username, password in accounts:
         click.echo(f"  {role:<11} {username:<10} {password}")
 

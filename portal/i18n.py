@@ -4,7 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel.dates import format_date, format_datetime, format_time
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -18,6 +18,8 @@ def select_locale() -> str:
     """Profile first, then the footer switch, then the browser's Accept-Language."""
     if "locale" in g:
         return g.locale
+    if not has_request_context():  # the command line, a job
+        return current_app.config["DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     chosen = session.get("lang")
@@ -27,8 +29,11 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    """The logged-in user's zone, else DEFAULT_TIMEZONE."""
     if "timezone" in g:
         return g.timezone
+    if not has_request_context():
+        return current_app.config["DEFAULT_TIMEZONE"]
     if current_user and current_user.is_authenticated:
         return current_user.timezone
     return current_app.config["DEFAULT_TIMEZONE"]

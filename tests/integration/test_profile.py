@@ -159,3 +159,25 @@ def test_bad_password_changes_are_refused_at_the_field(client, app, auth, db, cu
     assert fresh(db, user).password_hash == before
     assert emails_to("anna@example.com") == []
     assert client.get("/profile").status_code == 200
+
+
+def test_the_footer_switch_changes_the_language_of_a_visitor(client):
+    assert '<html lang="en">' in client.get("/login").get_data(as_text=True)
+    response = client.submit("/language", {"lang": "ru", "next": "/login?x=1"}, from_url="/login")
+    assert response.status_code == 302 and response.headers["Location"] == "/login?x=1"
+    assert "<h1>Войти</h1>" in client.get("/login").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["https://evil.com", "//evil.com"])
+def test_the_footer_switch_never_leaves_the_site(client, target):
+    response = client.submit("/language", {"lang": "ru", "next": target}, from_url="/login")
+    assert response.headers["Location"] == "/"
+
+
+def test_the_footer_switch_is_saved_to_the_profile(client, auth, db):
+    user = make_user(username="anna")
+    auth.login_as(user)
+    client.submit("/language", {"lang": "ru", "next": "/profile"}, from_url="/profile")
+    assert fresh(db, user).locale == "ru"
+    client.submit("/language", {"lang": "xx", "next": "/profile"}, from_url="/profile")
+    assert fresh(db, user).locale == "ru"  # an unknown language changes nothing

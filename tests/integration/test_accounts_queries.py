@@ -1,0 +1,54 @@
+"""The account pages issue a fixed number of SQL queries whatever the number of accounts."""
+
+from portal.extensions import db
+from portal.models import User
+from tests.conftest import CSRF_RE
+from tests.factories import PASSWORD, make_user, password_hash
+from tests.integration.test_auth_support import isolated_client
+
+# login page: none; log in: find the account; profile: load the session's user;
+# reset request: find the address, retire older links, write the link and the outbox email.
+EXPECTED = {"login page": 0, "log in": 1, "profile": 1, "reset request": 4}
+
+
+def add_accounts(prefix: str, n: int) -> None:
+    db.session.add_all(
+        User(username=f"{prefix}{i}", email=f"{prefix}{i}@example.com", password_hash=password_hash(), role="client")
+        for i in range(n)
+    )
+    db.session.commit()
+
+
+def _token(browser, url: str) -> str:
+    match = CSRF_RE.search(browser.get(url).get_data(as_text=True))
+    return match.group(1) or match.group(2)
+
+
+def measure(app, count_queries, username: str, email: str) -> dict[str, int]:
+    browser, stranger = isolated_client(app), isolated_client(app)
+    counts = {}
+    with count_queries() as q:
+        browser.get("/login")
+    counts["login page"] = q.count
+    data = {"login": username, "password": PASSWORD, "csrf_token": _token(browser, "/login")}
+    with count_queries() as q:
+        assert browser.post("/login", data=data).status_code == 302
+    counts["log in"] = q.count
+    with count_queries() as q:
+        assert browser.get("/profile").status_code == 200
+    counts["profile"] = q.count
+    data = {"email": email, "csrf_token": _token(stranger, "/reset-password")}
+    with count_queries() as q:
+        assert stranger.post("/reset-password", data=data).status_code == 302
+    counts["reset request"] = q.count
+    return counts
+
+
+def test_query_counts_do_not_grow_with_the_number_of_accounts(app, count_queries):
+    add_accounts("few", 2)
+    make_user(username="anna", email="anna@example.com")
+    small = measure(app, count_queries, "anna", "few0@example.com")
+    add_accounts("many", 500)
+    make_user(username="boris", email="boris@example.com")
+    large = measure(app, count_queries, "boris", "many0@example.com")
+    assert small == large == EXPECTED

@@ -1,0 +1,128 @@
+"""The command line: create-admin, seed-demo, outbox drain, and migrations on an empty PostgreSQL."""
+
+import os
+import uuid
+
+import psycopg2
+import pytest
+from sqlalchemy import func, select
+
+from portal.demo import DEMO_PASSWORD
+from portal.models import OutboxEmail, Slot, User
+from tests.factories import make_user
+from tests.integration.test_auth_support import isolated_client
+from tests.integration.test_outbox_support import flask_cli
+
+STRONG = "granite-meadow-falcon-64"
+
+
+@pytest.fixture
+def cli(app):
+    return app.test_cli_runner()
+
+
+def _count(db, model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count(model.id)))
+
+
+def test_create_admin_makes_a_confirmed_admin_who_can_log_in(cli, app, db):
+    result = cli.invoke(
+        args=["create-admin", "--username", "Root", "--email", "Root@Example.com", "--password", STRONG]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Admin Root created." in result.output
+    admin = db.session.scalars(select(User)).one()
+    assert (admin.role, admin.email, admin.is_blocked) == ("admin", "Root@example.com", False)
+    assert admin.confirmed_at is not None
+    response = isolated_client(app).submit("/login", {"login": "root", "password": STRONG})
+    assert response.headers["Location"] == "/admin/users"
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "password", "words"),
+    [
+        ("root", "root@example.com", "password", "too common"),
+        ("root", "root@example.com", "12345678", "too common"),
+        ("root", "root@example.com", "short", "at least 8"),
+        ("granite-meadow-falcon", "root@example.com", "Granite-Meadow-Falcon", "same as the username"),
+        ("ro", "root@example.com", STRONG, "3-32 characters"),
+        ("root admin", "root@example.com", STRONG, "3-32 characters"),
+        ("root", "not-an-address", STRONG, "not valid"),
+    ],
+)
+def test_create_admin_refuses_bad_input(cli, db, username, email, password, words):
+    result = cli.invoke(args=["create-admin", "--username", username, "--email", email, "--password", password])
+    assert result.exit_code != 0
+    assert words in result.output
+    assert _count(db, User) == 0
+
+
+@pytest.mark.parametrize(("username", "email"), [("ANNA", "new@example.com"), ("newname", "ANNA@example.com")])
+def test_create_admin_refuses_duplicates_ignoring_case(cli, db, username, email):
+    make_user(username="anna", email="anna@example.com")
+    result = cli.invoke(args=["create-admin", "--username", username, "--email", email, "--password", STRONG])
+    assert result.exit_code != 0
+    assert "already used" in result.output
+    assert _count(db, User) == 1
+
+
+def test_seed_demo_prints_the_accounts_and_is_idempotent(cli, app, db):
+    first = cli.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    users, slots = _count(db, User), _count(db, Slot)
+    assert users == 5 and slots > 0
+    for role in ("admin", "specialist", "client"):
+        assert role in first.output
+    assert first.output.count(DEMO_PASSWORD) == 5
+    second = cli.invoke(args=["seed-demo"])
+    assert second.exit_code == 0
+    assert "already loaded" in second.output and second.output.count(DEMO_PASSWORD) == 5
+    assert (_count(db, User), _count(db, Slot)) == (users, slots)
+    response = isolated_client(app).submit("/login", {"login": "dr_smith", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == "/specialist/calendar"
+
+
+def test_seed_demo_leaves_a_database_with_real_users_alone(cli, db):
+    make_user(username="someone")
+    result = cli.invoke(args=["seed-demo"])
+    assert result.exit_code == 0 and "not loaded" in result.output
+    assert _count(db, User) == 1
+
+
+def test_outbox_drain_requeues_what_is_unsent(cli, app, db, redis_client):
+    user = make_user(username="anna")
+    row = OutboxEmail(user_id=user.id, recipient=user.email, kind="password_changed", subject="s", body_text="b")
+    db.session.add(row)
+    db.session.commit()  # written without going through the queue, as if Redis had been down
+    result = cli.invoke(args=["outbox", "drain", "--stale-seconds", "0"])
+    assert result.exit_code == 0, result.output
+    assert "1 email(s) re-queued." in result.output
+    assert redis_client.exists(f"rq:job:{app.config['RQ_QUEUE_PREFIX']}email-{row.id}")
+    again = cli.invoke(args=["outbox", "drain", "--stale-seconds", "0"])
+    assert "0 email(s) re-queued." in again.output  # its job is waiting in the queue now
+
+
+def test_worker_needs_redis(app_config, worker_env):
+    result = flask_cli({**worker_env, "REDIS_URL": ""}, "worker", "--burst")
+    assert result.returncode != 0 and "REDIS_URL is not set" in result.stderr
+
+
+def test_upgrade_on_an_empty_database_then_check_reports_nothing_pending(worker_env):
+    base = os.environ["TEST_DATABASE_URL"]
+    name = f"portal_migrate_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        env = {**worker_env, "DATABASE_URL": base.rsplit("/", 1)[0] + f"/{name}", "REDIS_URL": ""}
+        upgrade = flask_cli(env, "db", "upgrade")
+        assert upgrade.returncode == 0, upgrade.stderr
+        check = flask_cli(env, "db", "check")
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "No new upgrade operations detected." in check.stdout + check.stderr
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

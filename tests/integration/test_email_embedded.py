@@ -1,0 +1,40 @@
+"""The embedded default (no Redis, no SMTP): emails are delivered in-process after commit and shown on /dev/mail."""
+
+import pytest
+
+from portal import create_app
+from portal.extensions import db
+from portal.models import OutboxEmail
+from tests.integration.test_auth_support import isolated_client, registration
+
+
+@pytest.fixture
+def embedded(tmp_path, monkeypatch):
+    """The portal as `make run` starts it, on a SQLite file of this test's own."""
+    for name in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'portal.sqlite3'}", "EMBEDDED": True, "SECRET_KEY": "x"}
+    )
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_registration_email_appears_on_the_development_mailbox(embedded):
+    assert embedded.config["REDIS_URL"] is None and embedded.config["MAIL_SERVER"] is None
+    browser = isolated_client(embedded)
+    assert browser.submit("/register", registration(username="devuser", email="dev@example.com")).status_code == 302
+    row = db.session.scalars(db.select(OutboxEmail)).one()
+    assert (row.state, row.attempts) == ("sent", 1)
+    page = browser.get("/dev/mail").get_data(as_text=True)
+    assert "Confirm your email address" in page and "dev@example.com" in page
+    assert '<a href="http://127.0.0.1:5000/confirm/' in page  # links are clickable there
+    link = page.split('<a href="http://127.0.0.1:5000', 1)[1].split('"', 1)[0]
+    assert browser.get(link).status_code == 302  # and they work
+
+
+def test_the_development_mailbox_exists_only_in_the_embedded_default(client):
+    assert client.get("/dev/mail").status_code == 404
