@@ -208,3 +208,10 @@ def test_registrations_from_one_address_are_throttled(client, app):
         environ_base={"REMOTE_ADDR": "198.51.100.7"},
     )
     assert other.status_code == 302
+
+
+def test_a_megabyte_of_form_data_is_refused_politely(client):
+    response = register(client, role="specialist", specialty="Lawyer", bio="x" * 1_000_000)
+    assert response.status_code == 422
+    assert "1000" in field_error(response.get_data(as_text=True), "bio")
+    assert row_counts() == NOTHING

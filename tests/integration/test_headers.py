@@ -34,6 +34,7 @@ def test_every_response_carries_the_security_headers(client, path):
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in headers  # plain http here
 
 
 def test_pages_are_not_cached(client):
@@ -66,6 +67,7 @@ def test_cookies_are_secure_when_the_public_url_is_https(app_config, session_clo
     for name in ("session", "remember_token"):
         cookie = _cookie(response, name)
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
 def _post_routes(app):
