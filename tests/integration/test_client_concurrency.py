@@ -46,7 +46,7 @@ def subject_of(message) -> str:
 def test_thirty_clients_request_at_once_then_one_is_accepted(app, rq_worker, mail):
     specialist = make_user("specialist", username="busy_doc")
     slot = make_slot(specialist)
-    slot_id = slot.id
+    slot_id, specialist_email = slot.id, specialist.email
     users = [make_user("client", username=f"rush{n:02d}") for n in range(CLIENTS)]
     clients = [logged_in_client(app, user) for user in users]
     barrier = threading.Barrier(CLIENTS, timeout=30)
@@ -117,3 +117,6 @@ def test_thirty_clients_request_at_once_then_one_is_accepted(app, rq_worker, mai
         select(Consultation.status).where(Consultation.slot_id == slot_id, Consultation.status == "pending")
     ).all()
     assert active == ["pending"]
+    # The cancellation and the newcomer's request reach the specialist before the next test begins.
+    assert len(mail.wait_for(2 * CLIENTS + 2)) == 2 * CLIENTS + 2
+    assert len(mail.to(specialist_email)) == CLIENTS + 2
