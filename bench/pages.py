@@ -88,7 +88,7 @@ def _admin_path(admin: Session) -> str:
 
 
 def discover(sessions: dict, deep_pages: int) -> list[Page]:
-    """Every page of the benchmark with its URL, the first being the trivial baseline route."""
+    """Every page of the benchmark with its URL, between two runs of the trivial baseline route."""
     client, specialist, admin = sessions["client"], sessions["specialist"], sessions["admin"]
     first = Page("slots_first", "/client/slots first page", "/client/slots", client, 100, ratio_target=0.2)
     specialty = Page("slots_specialty", "/client/slots by specialty", "", client)
@@ -110,6 +110,8 @@ def discover(sessions: dict, deep_pages: int) -> list[Page]:
         Page("specialist_consultations", "/specialist/consultations", "/specialist/consultations", specialist),
         Page("client_consultations", "/client/consultations", "/client/consultations", client),
         Page("admin_users", f"/admin/users?q={ADMIN_QUERY}", _admin_path(admin), admin),
+        # Measured again last: the baseline is the mean of both, so a drift in the machine's load shows.
+        Page("hello_end", "/bench/hello again (baseline)", "/bench/hello", None, p99_target_ms=0, ratio_target=0),
     ]
 
 

@@ -6,6 +6,7 @@ import platform
 MAX_QUERIES = 4
 MAX_RSS_MB = 150
 MIN_WRITE_OPS = 100
+BASELINES = ("hello", "hello_end")
 DEEP_VS_FIRST = 0.9  # "a deep page as fast as page 1": at least 90 % of page 1's requests per second
 
 
@@ -27,13 +28,13 @@ def _verdicts(page, hello_rps: float, first_rps: float | None) -> dict:
 
 
 def build(pages, writes, memory, explained, args, seconds: float) -> dict:
-    hello = next((p for p in pages if p.key == "hello"), None)
-    hello_rps = hello.result.get("rps", 0) if hello else 0
+    baselines = [p.result["rps"] for p in pages if p.key in BASELINES and "rps" in p.result]
+    hello_rps = sum(baselines) / len(baselines) if baselines else 0
     first = next((p for p in pages if p.key == "slots_first"), None)
     first_rps = first.result.get("rps") if first else None
     rows = []
     for page in pages:
-        checks = {} if page.key == "hello" else _verdicts(page, hello_rps, first_rps)
+        checks = {} if page.key in BASELINES else _verdicts(page, hello_rps, first_rps)
         slow = [e for e in explained.get(page.key, []) if e["ms"] is not None]
         rows.append({
             "key": page.key, "title": page.title, "path": page.path, **page.result, "notes": page.notes,
@@ -56,6 +57,7 @@ def build(pages, writes, memory, explained, args, seconds: float) -> dict:
             "warmup": args.warmup,
             "deep_next_links": args.deep,
         },  # fmt: skip
+        "baseline_rps": round(hello_rps, 1),
         "pages": rows,
         "memory": memory,
         "writes": writes,
@@ -78,11 +80,12 @@ def print_table(results: dict) -> None:
             continue
         ratio = f"{row['ratio_to_hello']:.0%}" if "ratio_to_hello" in row else "-"
         misses = [name for name, ok in row["checks"].items() if not ok]
-        verdict = "baseline" if row["key"] == "hello" else ("ok" if not misses else "MISS " + "; ".join(misses))
+        verdict = "baseline" if row["key"] in BASELINES else ("ok" if not misses else "MISS " + "; ".join(misses))
         print(
             f"{row['title']:<40} {row['rps']:>7.0f} {ratio:>6} {row['p50_ms']:>6.1f}m {row['p95_ms']:>6.1f}m "
             f"{row['p99_ms']:>6.1f}m {row['queries']:>4} {row['non_2xx_3xx'] + row['socket_errors']:>4}  {verdict}"
         )
+    print(f"ratio = req/s ÷ {results['baseline_rps']:.0f}, the mean of the two /bench/hello runs")
     for m in results["memory"]:
         print(f"worker {m['pid']}: peak RSS {m['peak_rss_mb']} MB (now {m['rss_mb']} MB, PSS {m['pss_mb']} MB)")
     writes = results["writes"]
@@ -91,9 +94,14 @@ def print_table(results: dict) -> None:
     elif writes:
         print(
             f"write scenario: {writes['bookings']} bookings + {writes['accepts']} accepts in {writes['seconds']} s"
-            f" = {writes['ops_per_second']}/s; 5xx {writes['http_5xx']}; request p99 "
-            f"{writes['request_posts']['p99_ms']} ms, accept p99 {writes['accept_posts']['p99_ms']} ms"
+            f" = {writes['ops_per_second']}/s; 5xx {writes['http_5xx']}"
         )
+        for kind in ("request_posts", "accept_posts"):
+            w = writes[kind]
+            print(
+                f"  {kind.replace('_', ' ')}: {w['count']}, HTTP {w['statuses']}, p50 {w['p50_ms']} ms, "
+                f"p99 {w['p99_ms']} ms, SQL statements median {w['queries_median']} max {w['queries_max']}"
+            )
         print(f"  invariants: {writes['violations']}; outbox {writes['outbox_rows']} rows"
               f" (expected {writes['outbox_expected']}): {writes['outbox_by_kind']}")  # fmt: skip
     for name, ok in results["targets"].items():

@@ -54,7 +54,7 @@ def main(argv=None) -> int:
         print(f"==> finding the pages (following up to {args.deep} Next links)", flush=True)
         pages = discover(sessions, args.deep)
         if args.only:
-            pages = [p for p in pages if p.key == "hello" or p.key in args.only]
+            pages = [p for p in pages if p.key.startswith("hello") or p.key in args.only]
         for page in pages:
             if probe(page, server.base_url):
                 print(f"==> {page.title}: {page.path} ({page.result['queries']} queries)", flush=True)
@@ -74,10 +74,14 @@ def main(argv=None) -> int:
         forget_queued_emails()
 
     print("==> EXPLAIN ANALYZE of the pages' SQL", flush=True)
-    measured = {p.key: p.path for p in pages if p.key != "hello"}
+    measured = {p.key: p.path for p in pages if not p.key.startswith("hello")}
+    if writes and "captured" in writes:
+        measured.update({f"post_{kind}": path for kind, path in writes["captured"].items()})
     explained = explain_pages(database_url, server.query_log, measured)
     plans_file = OUT / f"explain-{stamp}.txt"
-    write_text(explained, {p.key: f"{p.title}: {p.path}" for p in pages}, plans_file)
+    titles = {p.key: f"{p.title}: {p.path}" for p in pages}
+    titles.update({key: f"POST {path} (write scenario)" for key, path in measured.items() if key.startswith("post_")})
+    write_text(explained, titles, plans_file)
 
     results = report.build(pages, writes, memory, explained, args, time.monotonic() - started)
     results_file = OUT / f"results-{stamp}.json"

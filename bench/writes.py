@@ -23,10 +23,13 @@ class Stats:
     latencies: list = field(default_factory=list)
     statuses: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
+    queries: list = field(default_factory=list)
 
-    def record(self, started: float, status: int) -> None:
+    def record(self, started: float, answer) -> None:
         self.latencies.append(time.monotonic() - started)
-        self.statuses[status] = self.statuses.get(status, 0) + 1
+        self.statuses[answer.status] = self.statuses.get(answer.status, 0) + 1
+        if answer.query_count is not None:
+            self.queries.append(answer.query_count)
 
 
 class Template:
@@ -85,7 +88,7 @@ def _client_loop(session: Session, template: Template, slot_ids: list, deadline:
         action, fields = template.request(slot_id, token)
         started = time.monotonic()
         try:
-            stats.record(started, session.post(action, fields).status)
+            stats.record(started, session.post(action, fields))
         except OSError as exc:
             stats.errors.append(repr(exc))
 
@@ -111,7 +114,7 @@ def _specialist_loop(session, template, database_url, specialist_id, deadline, s
                 action, fields = template.request(consultation_id, token)
                 started = time.monotonic()
                 try:
-                    stats.record(started, session.post(action, fields).status)
+                    stats.record(started, session.post(action, fields))
                 except OSError as exc:
                     stats.errors.append(repr(exc))
     finally:
@@ -142,11 +145,15 @@ def run_writes(base_url: str, database_url: str, seconds: float) -> dict:
     first = common.WRITER_SPECIALISTS[0]
     slot_ids = {r[0] for r in _query(conn, "SELECT id FROM slots")}
     request_form = learn(clients[0], "/client/slots", "Request", slot_ids)
+    # Both warm-up posts also capture their SQL statements for the report.
+    capture = {"X-Bench-Capture": "1"}
     warm_slot = free[first].pop(0)
-    action, fields = request_form.request(warm_slot)
-    clients[0].post(action, fields)
+    request_path, fields = request_form.request(warm_slot)
+    clients[0].post(request_path, fields, headers=capture)
     pending = {r[0] for r in _query(conn, "SELECT id FROM consultations WHERE slot_id = %s", (warm_slot,))}
     accept_form = learn(specialists[0], "/specialist/consultations", "Accept", pending)
+    accept_path, fields = accept_form.request(pending.pop())
+    specialists[0].post(accept_path, fields, headers=capture)
 
     client_stats, specialist_stats = Stats(), Stats()
     deadline = time.monotonic() + seconds
@@ -173,8 +180,7 @@ def run_writes(base_url: str, database_url: str, seconds: float) -> dict:
         threads={"clients": len(clients), "specialists": len(specialists)},
         request_posts=summarise(client_stats),
         accept_posts=summarise(specialist_stats),
-        request_url_example=request_form.request(12345)[0],
-        accept_url_example=accept_form.request(12345)[0],
+        captured={"request": request_path, "accept": accept_path},
     )
     result["http_5xx"] = sum(
         count for stats in (client_stats, specialist_stats) for status, count in stats.statuses.items() if status >= 500
@@ -189,4 +195,13 @@ def summarise(stats: Stats) -> dict:
     def pct(p):
         return round(lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000, 1) if lat else None
 
-    return {"count": len(lat), "statuses": stats.statuses, "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99)}
+    queries = sorted(stats.queries)
+    return {
+        "count": len(lat),
+        "statuses": stats.statuses,
+        "p50_ms": pct(50),
+        "p95_ms": pct(95),
+        "p99_ms": pct(99),
+        "queries_median": queries[len(queries) // 2] if queries else None,
+        "queries_max": queries[-1] if queries else None,
+    }
