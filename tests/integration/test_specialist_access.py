@@ -3,6 +3,7 @@
 import pytest
 
 from tests.factories import make_consultation, make_slot, make_user
+from tests.integration.test_specialist_slots import all_emails_delivered
 
 ROUTES = [
     ("get", "/specialist/calendar"),
@@ -45,7 +46,7 @@ def _visit(client, auth, world, who, method, url):
 
 @pytest.mark.parametrize("method,url", ROUTES)
 @pytest.mark.parametrize("who,expected", VISITORS)
-def test_route_by_visitor(client, auth, world, method, url, who, expected):
+def test_route_by_visitor(client, auth, db, world, method, url, who, expected, rq_worker, mail):
     response = _visit(client, auth, world, who, method, url)
     own_object = "{" in url
     if who == "anonymous":
@@ -56,6 +57,7 @@ def test_route_by_visitor(client, auth, world, method, url, who, expected):
         assert response.status_code == 303
     else:
         assert response.status_code == expected, response.get_data(as_text=True)[:500]
+    all_emails_delivered(db, mail)
 
 
 def test_blocked_specialist_is_refused(client, auth, world, db):

@@ -11,7 +11,7 @@ from portal.services import requests as requests_service
 from portal.services import slots as slots_service
 from tests.conftest import Auth
 from tests.factories import make_consultation, make_slot, make_user
-from tests.integration.test_specialist_slots import berlin, field_error, flashes, slot_data
+from tests.integration.test_specialist_slots import all_emails_delivered, berlin, field_error, flashes, slot_data
 
 
 def logged_in_posts(app, user, requests):
@@ -69,7 +69,7 @@ def test_two_overlapping_creations_leave_exactly_one_slot(app, db, specialist, a
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_two_accepts_on_one_slot_book_it_once(app, db, specialist, attempt):
+def test_two_accepts_on_one_slot_book_it_once(app, db, specialist, attempt, rq_worker, mail):
     slot = make_slot(specialist, starts_at=berlin("2026-03-12 10:00"))
     first, second = (make_consultation(slot, make_user("client")) for _ in range(2))
     posts = logged_in_posts(
@@ -86,6 +86,7 @@ def test_two_accepts_on_one_slot_book_it_once(app, db, specialist, attempt):
             messages.append(flashes(client.get("/specialist/consultations").get_data(as_text=True)))
     assert sum("You accepted the request" in m for m in messages) == 1
     assert sum("no longer pending" in m for m in messages) == 1
+    assert len(all_emails_delivered(db, mail)) == 2  # one acceptance, one automatic rejection
 
 
 def test_database_overlap_after_the_python_check_gets_the_same_message(app, db, specialist, monkeypatch):

@@ -10,7 +10,7 @@ from portal.models import OutboxEmail, Slot
 from portal.services import slots as slots_service
 from portal.services.errors import DomainError
 from tests.factories import make_consultation, make_slot, make_user
-from tests.integration.test_specialist_slots import berlin, field_error, flashes
+from tests.integration.test_specialist_slots import all_emails_delivered, berlin, field_error, flashes
 
 EDIT = "/specialist/slots/{}/edit"
 
@@ -131,7 +131,7 @@ def test_edit_refusals_change_nothing(client, db, specialist, slot, data, field,
     assert outbox() == []
 
 
-def test_edit_emails_clients_with_pending_or_accepted_requests(client, db, specialist, slot):
+def test_edit_emails_clients_with_pending_or_accepted_requests(client, db, specialist, slot, rq_worker, mail):
     waiting = make_user("client", username="waiting", timezone="Asia/Tokyo")
     booked = make_user("client", username="booked", locale="ru", timezone="Europe/Moscow")
     gone = make_user("client", username="gone")
@@ -153,9 +153,10 @@ def test_edit_emails_clients_with_pending_or_accepted_requests(client, db, speci
     assert "dr_berlin" in to_booked.body_text and "booked" in to_booked.body_text
     assert "16:00 (Europe/Moscow)" in to_booked.body_text and "четверг" in to_booked.body_text
     assert "BEGIN:VEVENT" in to_booked.ics and "DTEND:20260312T140000Z" in to_booked.ics
+    assert len(all_emails_delivered(db, mail)) == 2
 
 
-def test_transfer_moves_the_slot_to_the_other_specialist(app, client, auth, db, specialist, slot):
+def test_transfer_moves_the_slot_to_the_other_specialist(app, client, auth, db, specialist, slot, rq_worker, mail):
     colleague = make_user("specialist", username="Dr_Colleague", timezone="Europe/London")
     holder = make_user("client", username="holder")
     make_consultation(slot, holder, status="accepted")
@@ -176,6 +177,8 @@ def test_transfer_moves_the_slot_to_the_other_specialist(app, client, auth, db, 
         page = client.get("/specialist/calendar?week=2026-W11").get_data(as_text=True)
         assert '<time datetime="2026-03-12T09:00+00:00">09:00</time>' in page and "booked · holder" in page
         assert client.get(EDIT.format(slot.id)).status_code == 200
+    (delivered,) = all_emails_delivered(db, mail)
+    assert delivered["To"] == "holder@example.com"
 
 
 def test_transfer_to_yourself_in_other_letters_is_no_transfer(client, db, specialist, slot):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from portal.models import Consultation, OutboxEmail
 from tests.conftest import body_of
 from tests.factories import make_consultation, make_slot, make_user
-from tests.integration.test_specialist_slots import berlin, flashes
+from tests.integration.test_specialist_slots import all_emails_delivered, berlin, flashes
 
 REQUESTS = "/specialist/consultations"
 
@@ -91,12 +91,13 @@ def test_accept_books_the_slot_and_rejects_the_others(client, db, specialist, sl
     assert mail.wait_for(1, to="third@example.com")
 
 
-def test_the_accepted_slot_shows_as_booked(client, specialist, slot):
+def test_the_accepted_slot_shows_as_booked(client, db, specialist, slot, rq_worker, mail):
     c = make_consultation(slot, make_user("client", username="chosen"))
     accept(client, c.id)
     assert "booked · chosen" in client.get("/specialist/calendar?week=2026-W11").get_data(as_text=True)
     table = client.get("/specialist/slots").get_data(as_text=True)
     assert "booked" in table and "chosen" in table
+    all_emails_delivered(db, mail)
 
 
 def test_reject_with_a_reason(client, db, specialist, slot, rq_worker, mail):
@@ -112,16 +113,18 @@ def test_reject_with_a_reason(client, db, specialist, slot, rq_worker, mail):
     (message,) = mail.wait_for(1, to="hopeful@example.com")
     text = body_of(message)
     assert "Reason: I am away that week" in text and "dr_berlin" in text and "hopeful" in text
+    all_emails_delivered(db, mail)
     page = client.get(REQUESTS + "?status=rejected").get_data(as_text=True)
     assert "hopeful" in page and "Rejected" in page and "I am away that week" in page
 
 
-def test_reject_without_a_reason(client, db, specialist, slot):
+def test_reject_without_a_reason(client, db, specialist, slot, rq_worker, mail):
     c = make_consultation(slot, make_user("client"))
     assert reject(client, c.id).status_code == 303
     assert statuses(db)[c.id] == "rejected"
     (email,) = db.session.scalars(select(OutboxEmail))
     assert email.kind == "request_rejected" and "Reason" not in email.body_text
+    all_emails_delivered(db, mail)
 
 
 def test_too_long_reason_is_refused(client, db, specialist, slot):
@@ -166,7 +169,7 @@ def test_a_blocked_clients_request_cannot_be_accepted(client, db, specialist, sl
     assert statuses(db)[c.id] == "pending"
 
 
-def test_a_client_booked_elsewhere_at_that_time_cannot_be_accepted(client, db, specialist, slot):
+def test_a_client_booked_elsewhere_at_that_time_cannot_be_accepted(client, db, specialist, slot, rq_worker, mail):
     busy = make_user("client", username="busy_bee")
     elsewhere = make_slot(make_user("specialist"), starts_at=berlin("2026-03-12 10:30"), minutes=60)
     make_consultation(elsewhere, busy, status="accepted")
@@ -180,6 +183,7 @@ def test_a_client_booked_elsewhere_at_that_time_cannot_be_accepted(client, db, s
     next_one = make_consultation(touching, busy)
     accept(client, next_one.id)
     assert statuses(db)[next_one.id] == "accepted"
+    all_emails_delivered(db, mail)
 
 
 def test_a_second_accept_on_a_booked_slot_is_refused(client, db, specialist, slot):
@@ -200,10 +204,11 @@ def test_another_specialists_requests_are_not_found(client, db, specialist):
     assert "not_mine" not in client.get(REQUESTS + "?status=all").get_data(as_text=True)
 
 
-def test_next_only_goes_to_this_site(client, specialist, slot):
+def test_next_only_goes_to_this_site(client, db, specialist, slot, rq_worker, mail):
     c = make_consultation(slot, make_user("client"))
     response = client.submit(f"{REQUESTS}/{c.id}/reject", {"next": "https://evil.example/"}, from_url=REQUESTS)
     assert response.headers["Location"] == REQUESTS
+    all_emails_delivered(db, mail)
 
 
 def test_unknown_tab_shows_pending(client, specialist, slot):

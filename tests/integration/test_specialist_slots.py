@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import Slot
+from portal.models import OutboxEmail, Slot
 from tests.factories import make_slot, make_user
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -34,6 +34,15 @@ def field_error(page: str, field: str) -> str:
 
 def flashes(page: str) -> str:
     return html.unescape(" ".join(re.findall(r'<div class="alert alert-\w+">(.*?)</div>', page, re.S)))
+
+
+def all_emails_delivered(db, mail) -> list:
+    """Wait until every email the test wrote has reached the sink, so none arrives during the next test."""
+    db.session.expire_all()
+    count = len(db.session.scalars(select(OutboxEmail.id)).all())
+    delivered = mail.wait_for(count)
+    assert len(delivered) >= count, f"{len(delivered)} of {count} emails delivered"
+    return delivered
 
 
 def live_slots(db) -> list[Slot]:
