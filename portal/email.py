@@ -109,7 +109,7 @@ def _deliver_in_process(response):
 
 
 def drain_outbox(stale_seconds: int | None = None) -> int:
-    """Re-queue emails still unsent some time after they were written and unknown to the queue. Returns how many."""
+    """Re-queue emails still unsent some time after they were written whose job is lost. Returns how many."""
     if stale_seconds is None:
         stale_seconds = current_app.config["OUTBOX_STALE_SECONDS"]
     now = utcnow()
@@ -125,6 +125,7 @@ def drain_outbox(stale_seconds: int | None = None) -> int:
         )
     )
     if not ids:
+        db.session.rollback()
         return 0
     if not current_app.config["REDIS_URL"]:
         from jobs.email import deliver
@@ -132,21 +133,23 @@ def drain_outbox(stale_seconds: int | None = None) -> int:
         for outbox_id in ids:
             deliver(outbox_id, final_attempt=True)
         return len(ids)
-    ids = _not_in_queue(ids)
-    queued = enqueue_emails(ids) if ids else 0
+    lost = _lost_jobs(ids)
+    queued = enqueue_emails(lost) if lost else 0
     if queued:
-        db.session.execute(OutboxEmail.__table__.update().where(OutboxEmail.id.in_(ids[:queued])).values(queued_at=now))
-        db.session.commit()
+        db.session.execute(
+            OutboxEmail.__table__.update().where(OutboxEmail.id.in_(lost[:queued])).values(queued_at=now)
+        )
+    db.session.commit()
     return queued
 
 
-# A job in one of these states will still run (or is waiting for its retry): leave it alone,
-# or the drain would restart its retry count and a failing email would never be marked failed.
-_LIVE_JOB_STATES = ("created", "queued", "started", "deferred", "scheduled")
+# Jobs in these states will still run or are waiting for their retry: re-queuing them would restart
+# their retry count, and an email that keeps failing would never be marked failed.
+_WAITING_JOB_STATES = ("created", "queued", "deferred", "scheduled")
 
 
-def _not_in_queue(ids: list[int]) -> list[int]:
-    """The ids whose RQ job is gone (Redis was down or lost it) or finished without sending."""
+def _lost_jobs(ids: list[int]) -> list[int]:
+    """The ids whose RQ job is gone (Redis was down or lost it), ended without sending, or died mid-delivery."""
     from rq.job import Job
 
     from portal.queues import redis_connection
@@ -157,7 +160,22 @@ def _not_in_queue(ids: list[int]) -> list[int]:
     except Exception as exc:  # Redis still down: nothing can be queued this round
         log.warning("outbox drain cannot reach the queue: %s", exc)
         return []
-    return [i for i, job in zip(ids, jobs, strict=True) if job is None or _state(job) not in _LIVE_JOB_STATES]
+    lost, started = [], []
+    for outbox_id, job in zip(ids, jobs, strict=True):
+        state = None if job is None else _state(job)
+        if state == "started":
+            started.append(outbox_id)
+        elif state not in _WAITING_JOB_STATES:
+            lost.append(outbox_id)
+    if started:
+        # A delivery in progress holds its row's lock; a "started" job whose row is free belonged to a
+        # worker that died (RQ notices only much later).
+        free = db.session.scalars(
+            select(OutboxEmail.id).where(OutboxEmail.id.in_(started)).with_for_update(skip_locked=True)
+        ).all()
+        db.session.commit()  # release the probe's locks before queuing, or the worker would find the rows busy
+        lost.extend(free)
+    return sorted(lost)
 
 
 def _state(job) -> str:
