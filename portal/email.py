@@ -143,29 +143,40 @@ def drain_outbox(stale_seconds: int | None = None) -> int:
     return queued
 
 
-# Jobs in these states will still run or are waiting for their retry: re-queuing them would restart
-# their retry count, and an email that keeps failing would never be marked failed.
-_WAITING_JOB_STATES = ("created", "queued", "deferred", "scheduled")
-
-
 def _lost_jobs(ids: list[int]) -> list[int]:
-    """The ids whose RQ job is gone (Redis was down or lost it), ended without sending, or died mid-delivery."""
-    from rq.job import Job
+    """The ids whose RQ job is gone, ended without sending, or will never run (its worker died with it).
 
-    from portal.queues import redis_connection
+    A job waiting in the queue or for its retry is left alone: re-queuing it would restart its retry
+    count, and an email that keeps failing would never be marked failed. RQ's status alone is not
+    enough: a worker killed right after taking a job leaves it "queued" though it is in no queue.
+    """
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry
+
+    from portal.queues import email_queue, redis_connection
 
     prefix = current_app.config["RQ_QUEUE_PREFIX"]
+    job_ids = [f"{prefix}email-{i}" for i in ids]
     try:
-        jobs = Job.fetch_many([f"{prefix}email-{i}" for i in ids], connection=redis_connection())
+        connection = redis_connection()
+        queue = email_queue()
+        scheduled = ScheduledJobRegistry(queue=queue).key
+        jobs = Job.fetch_many(job_ids, connection=connection)
+        with connection.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.lpos(queue.key, job_id)
+                pipe.zscore(scheduled, job_id)
+            places = pipe.execute()
     except Exception as exc:  # Redis still down: nothing can be queued this round
         log.warning("outbox drain cannot reach the queue: %s", exc)
         return []
     lost, started = [], []
-    for outbox_id, job in zip(ids, jobs, strict=True):
+    for n, (outbox_id, job) in enumerate(zip(ids, jobs, strict=True)):
         state = None if job is None else _state(job)
+        in_queue, in_schedule = places[2 * n] is not None, places[2 * n + 1] is not None
         if state == "started":
             started.append(outbox_id)
-        elif state not in _WAITING_JOB_STATES:
+        elif not ((state == "queued" and in_queue) or (state == "scheduled" and in_schedule)):
             lost.append(outbox_id)
     if started:
         # A delivery in progress holds its row's lock; a "started" job whose row is free belonged to a

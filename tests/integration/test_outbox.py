@@ -131,3 +131,29 @@ def test_drain_requeues_a_job_whose_worker_died_mid_delivery(quiet_app, db, redi
         # The worker is gone (its lock with it): the email is queued again.
         assert drain_outbox(stale_seconds=0) == 1
         assert Job.fetch(_job_id(quiet_app, outbox_id), connection=redis_client).get_status() == "queued"
+
+
+def test_drain_tells_a_waiting_job_from_one_a_dead_worker_took(quiet_app, db, redis_client):
+    from datetime import timedelta
+
+    from portal.queues import email_queue
+
+    user = make_user(username="anna")
+    with quiet_app.test_request_context():
+        row = queue_email(user, "password_changed", changed_at=utcnow())
+        db.session.commit()
+        job_id = _job_id(quiet_app, row.id)
+        queue = email_queue()
+        # Waiting for a retry: scheduled, in the scheduled registry. Left alone.
+        job = Job.fetch(job_id, connection=redis_client)
+        queue.remove(job_id)
+        queue.schedule_job(job, utcnow() + timedelta(minutes=5))
+        assert Job.fetch(job_id, connection=redis_client).get_status() == "scheduled"
+        assert drain_outbox(stale_seconds=0) == 0
+        # Taken off the queue by a worker that was killed before it could start it: "queued", in no queue.
+        queue.scheduled_job_registry.remove(job_id)
+        job.set_status("queued")
+        assert queue.get_job_ids() == []
+        assert drain_outbox(stale_seconds=0) == 1
+        assert queue.get_job_ids() == [job_id]
+        assert drain_outbox(stale_seconds=0) == 0  # and now it waits in the queue again
