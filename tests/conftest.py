@@ -17,6 +17,7 @@ import psycopg2
 import pytest
 import redis as redis_lib
 from aiosmtpd.controller import Controller
+from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 from werkzeug.serving import make_server
@@ -207,7 +208,18 @@ def clock(session_clock):
 
 
 class PortalClient(FlaskClient):
-    """Test client that submits forms with the CSRF token of the page they come from."""
+    """Test client that submits forms with the CSRF token of the page they come from.
+
+    Each request runs in an app context of its own (its own `g`, database session and clock reading), as in a
+    real server, so two clients in one test never share a logged-in user or a cached "now"."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            # The test's own session must see what the request committed.
+            _db.session.expire_all()
+        return response
 
     def csrf_token(self, url: str) -> str:
         response = self.get(url)

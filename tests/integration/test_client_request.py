@@ -9,7 +9,7 @@ from flask import g
 from sqlalchemy import func, select, text
 
 from portal.extensions import db as _db
-from portal.models import Consultation, OutboxEmail
+from portal.models import Consultation, OutboxEmail, User
 from portal.services import booking
 from tests.conftest import body_of
 from tests.factories import make_consultation, make_slot, make_user
@@ -124,7 +124,7 @@ def arrange(case, slot, me, clock):
     elif case == "started":
         later(clock, slot.starts_at + timedelta(minutes=1))
     elif case == "blocked":
-        slot.specialist.is_blocked = True
+        _db.session.get(User, slot.specialist_id).is_blocked = True
     elif case in ("pending", "rejected"):
         make_consultation(slot, me, status=case, commit=False)
     elif case == "overlap":

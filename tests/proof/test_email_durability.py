@@ -65,7 +65,7 @@ def test_killing_the_worker_mid_delivery_loses_nothing(fragile):
     assert delivered_before_kill < 50, "the kill came too late to prove anything"
 
     fragile.worker.start()
-    assert wait_until(lambda: set(recipients(fragile.sink)) == set(emails), timeout=90), fragile.worker.log()[-3000:]
+    assert wait_until(lambda: set(recipients(fragile.sink)) == set(emails), timeout=150), fragile.worker.log()[-3000:]
     counts = recipients(fragile.sink)
     duplicates = sum(c - 1 for c in counts.values())
     assert duplicates <= 1, counts  # at most the one email in flight at the kill
@@ -89,7 +89,7 @@ def test_smtp_down_for_good_marks_rows_failed_with_the_error(fragile):
     fragile.sink.down()
     fragile.worker.start()
     register(fragile.client, 3)
-    assert wait_until(lambda: outbox_states(fragile.app) == {"failed": 3}, timeout=40), fragile.worker.log()[-3000:]
+    assert wait_until(lambda: outbox_states(fragile.app) == {"failed": 3}, timeout=90), fragile.worker.log()[-3000:]
     with fragile.app.app_context():
         rows = _db.session.scalars(select(OutboxEmail)).all()
         assert all(r.attempts == 4 and "Connection refused" in (r.last_error or "") for r in rows), [
