@@ -17,7 +17,7 @@ PORT   ?= 5000
 ARGS   ?=
 SERVICES := bash scripts/services.sh
 
-.PHONY: help run venv venv-dev babel test lint format bench
+.PHONY: help run venv venv-dev babel test lint format bench screenshots
 .NOTPARALLEL:
 
 help:
@@ -27,6 +27,7 @@ help:
 	@echo "make format - ruff format and autofix"
 	@echo "make babel  - compile translations"
 	@echo "make bench  - run bench/run.sh"
+	@echo "make screenshots - retake the README screenshots (docs/screenshots/) in Chromium"
 
 venv:
 	@$(SERVICES) ensure-venv requirements.txt
@@ -58,3 +59,6 @@ format: venv-dev
 
 bench:
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench/run.sh not found: nothing to run"; fi
+
+screenshots:
+	README_SCREENSHOTS_DIR=docs/screenshots bash scripts/test.sh -q tests/e2e/test_readme_screenshots.py
