@@ -1,6 +1,7 @@
 """The outbox: emails are rows written with the change they report, dispatched after commit."""
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g, has_request_context
@@ -143,13 +144,36 @@ def drain_outbox(stale_seconds: int | None = None) -> int:
     return queued
 
 
-def _lost_jobs(ids: list[int]) -> list[int]:
-    """The ids whose RQ job is gone, ended without sending, or will never run (its worker died with it).
+# How long a job that is neither waiting nor being delivered must stay exactly as it is before the
+# drain believes its worker died with it. Live jobs pass through such states in milliseconds.
+SETTLE_SECONDS = 0.5
 
-    A job waiting in the queue or for its retry is left alone: re-queuing it would restart its retry
-    count, and an email that keeps failing would never be marked failed. RQ's status alone is not
-    enough: a worker killed right after taking a job leaves it "queued" though it is in no queue.
+
+def _lost_jobs(ids: list[int]) -> list[int]:
+    """The ids whose RQ job is gone, ended without sending, or will never run because its worker died.
+
+    A job waiting in its queue or for its retry is left alone: re-queuing it would restart its retry
+    count, and an email that keeps failing would never be marked failed. RQ's status alone does not
+    tell a live job from a dead one ("started" or "queued" but in no queue), so such a job counts as
+    lost only if no delivery holds its row and it has not moved at all a moment later.
     """
+    try:
+        first = _job_snapshot(ids)
+        unsettled = [i for i, seen in first.items() if isinstance(seen, tuple)]
+        second = {}
+        if unsettled:
+            time.sleep(SETTLE_SECONDS)
+            second = _job_snapshot(unsettled)
+    except Exception as exc:  # Redis still down: nothing can be queued this round
+        log.warning("outbox drain cannot reach the queue: %s", exc)
+        return []
+    gone = [i for i, seen in first.items() if seen == "gone"]
+    stuck = [i for i in unsettled if second.get(i) == first[i]]
+    return sorted(gone + stuck)
+
+
+def _job_snapshot(ids: list[int]) -> dict:
+    """Per outbox id: "waiting", "busy" (being delivered), "gone", or the exact state of a job in between."""
     from rq.job import Job
     from rq.registry import ScheduledJobRegistry
 
@@ -157,36 +181,36 @@ def _lost_jobs(ids: list[int]) -> list[int]:
 
     prefix = current_app.config["RQ_QUEUE_PREFIX"]
     job_ids = [f"{prefix}email-{i}" for i in ids]
-    try:
-        connection = redis_connection()
-        queue = email_queue()
-        scheduled = ScheduledJobRegistry(queue=queue).key
-        jobs = Job.fetch_many(job_ids, connection=connection)
-        with connection.pipeline(transaction=False) as pipe:
-            for job_id in job_ids:
-                pipe.lpos(queue.key, job_id)
-                pipe.zscore(scheduled, job_id)
-            places = pipe.execute()
-    except Exception as exc:  # Redis still down: nothing can be queued this round
-        log.warning("outbox drain cannot reach the queue: %s", exc)
-        return []
-    lost, started = [], []
+    connection = redis_connection()
+    queue = email_queue()
+    scheduled = ScheduledJobRegistry(queue=queue).key
+    jobs = Job.fetch_many(job_ids, connection=connection)
+    with connection.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.lpos(queue.key, job_id)
+            pipe.zscore(scheduled, job_id)
+        places = pipe.execute()
+    snapshot, between = {}, []
     for n, (outbox_id, job) in enumerate(zip(ids, jobs, strict=True)):
         state = None if job is None else _state(job)
         in_queue, in_schedule = places[2 * n] is not None, places[2 * n + 1] is not None
-        if state == "started":
-            started.append(outbox_id)
-        elif not ((state == "queued" and in_queue) or (state == "scheduled" and in_schedule)):
-            lost.append(outbox_id)
-    if started:
-        # A delivery in progress holds its row's lock; a "started" job whose row is free belonged to a
-        # worker that died (RQ notices only much later).
-        free = db.session.scalars(
-            select(OutboxEmail.id).where(OutboxEmail.id.in_(started)).with_for_update(skip_locked=True)
-        ).all()
-        db.session.commit()  # release the probe's locks before queuing, or the worker would find the rows busy
-        lost.extend(free)
-    return sorted(lost)
+        if (state == "queued" and in_queue) or (state == "scheduled" and in_schedule) or state == "deferred":
+            snapshot[outbox_id] = "waiting"
+        elif state in (None, "finished", "failed", "stopped", "canceled"):
+            snapshot[outbox_id] = "gone"
+        else:
+            snapshot[outbox_id] = (state, job.enqueued_at, job.started_at, job.worker_name)
+            between.append(outbox_id)
+    if between:
+        # A delivery in progress holds its row's lock.
+        free = set(
+            db.session.scalars(
+                select(OutboxEmail.id).where(OutboxEmail.id.in_(between)).with_for_update(skip_locked=True)
+            )
+        )
+        db.session.commit()  # release the probe's locks at once, or a worker would find the rows busy
+        snapshot.update({i: "busy" for i in between if i not in free})
+    return snapshot
 
 
 def _state(job) -> str:

@@ -7,6 +7,7 @@ import psycopg2
 import pytest
 from sqlalchemy import func, select
 
+from portal import create_app
 from portal.demo import DEMO_PASSWORD
 from portal.models import OutboxEmail, Slot, User
 from tests.factories import make_user
@@ -90,17 +91,20 @@ def test_seed_demo_leaves_a_database_with_real_users_alone(cli, db):
     assert _count(db, User) == 1
 
 
-def test_outbox_drain_requeues_what_is_unsent(cli, app, db, redis_client):
+def test_outbox_drain_requeues_what_is_unsent(app_config, run_id, session_clock, db, redis_client):
+    quiet = create_app({**app_config, "RQ_QUEUE_PREFIX": f"{run_id}-clidrain-", "CLOCK": session_clock})
     user = make_user(username="anna")
     row = OutboxEmail(user_id=user.id, recipient=user.email, kind="password_changed", subject="s", body_text="b")
     db.session.add(row)
     db.session.commit()  # written without going through the queue, as if Redis had been down
-    result = cli.invoke(args=["outbox", "drain", "--stale-seconds", "0"])
-    assert result.exit_code == 0, result.output
-    assert "1 email(s) re-queued." in result.output
-    assert redis_client.exists(f"rq:job:{app.config['RQ_QUEUE_PREFIX']}email-{row.id}")
-    again = cli.invoke(args=["outbox", "drain", "--stale-seconds", "0"])
-    assert "0 email(s) re-queued." in again.output  # its job is waiting in the queue now
+    cli = quiet.test_cli_runner()
+    with quiet.app_context():  # the command runs in the app of the current context
+        result = cli.invoke(args=["outbox", "drain", "--stale-seconds", "0"])
+        assert result.exit_code == 0, result.output
+        assert "1 email(s) re-queued." in result.output
+        assert redis_client.exists(f"rq:job:{quiet.config['RQ_QUEUE_PREFIX']}email-{row.id}")
+        again = cli.invoke(args=["outbox", "drain", "--stale-seconds", "0"])
+        assert "0 email(s) re-queued." in again.output  # its job is waiting in the queue now
 
 
 def test_worker_needs_redis(app_config, worker_env):
