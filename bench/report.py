@@ -107,3 +107,31 @@ def print_table(results: dict) -> None:
     for name, ok in results["targets"].items():
         print(f"{_mark(ok):>4}  {name}")
     print(f"run took {results['run_seconds']} s; load average {results['machine']['load_avg']}")
+
+
+def markdown(results: dict) -> str:
+    """The results table as Markdown (for bench/README.md): `python -m bench.report results-….json`."""
+    lines = [
+        "| page | req/s | ratio | p50 ms | p95 ms | p99 ms | SQL | errors | verdict |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in results["pages"]:
+        if "rps" not in row:
+            lines.append(f"| {row['title']} | not measured: HTTP {row.get('status')} | | | | | | | |")
+            continue
+        ratio = f"{row['ratio_to_hello']:.1%}" if "ratio_to_hello" in row else "–"
+        misses = [name for name, ok in row["checks"].items() if not ok]
+        verdict = "baseline" if row["key"] in BASELINES else ("ok" if not misses else "miss: " + "; ".join(misses))
+        lines.append(
+            f"| {row['title']} | {row['rps']:.0f} | {ratio} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} "
+            f"| {row['p99_ms']:.1f} | {row['queries']} | {row['non_2xx_3xx'] + row['socket_errors']} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    with open(sys.argv[1], encoding="utf-8") as source:
+        print(markdown(json.load(source)))
