@@ -88,6 +88,8 @@ def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation
         )
     if specialist.is_blocked:
         raise DomainError(_("Your account is blocked"))
+    # Two specialists accepting one client's overlapping requests take turns on the client's row.
+    db.session.execute(select(User.id).where(User.id == client.id).with_for_update(key_share=True))
     if client_is_busy(client.id, slot):
         raise DomainError(
             _("%(username)s already has an accepted consultation at this time.", username=client.username)
