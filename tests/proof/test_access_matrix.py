@@ -1,0 +1,411 @@
+"""Who may do what: every rule of the url_map × GET/POST × kind of visitor (× own, other's or missing object)
+→ the expected answer, from ONE table. A route without a row in the table fails; so does a POST without its
+CSRF token. A refused request leaves every table of the database exactly as it was."""
+
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import text
+
+from portal import create_app
+from portal.clock import utcnow
+from portal.extensions import db as _db
+from portal.models import OutboxEmail, Slot, User
+from portal.services.tokens import CONFIRM, RESET, issue_token
+from tests.conftest import CSRF_RE, PortalClient
+from tests.factories import PASSWORD, make_consultation, make_slot, make_user
+from tests.integration.test_auth_support import registration
+from tests.proof.http import is_local
+
+# The answers, as `observed()` names a response.
+OK, INVALID, NOT_FOUND, NO_METHOD = "200", "422", "404", "405"
+FORBIDDEN, BLOCKED = "403", "403 blocked page"
+LOGIN = "302 to /login?next=<this path>"
+HOME = "302 to the visitor's home"
+TO_LOGIN, TO_INDEX = "302 to /login", "302 to /"
+BACK = "303 to a page of this site"
+ANY_METHOD = "any"
+
+
+def objects(**answers):
+    """A cell that depends on the object in the URL: own, others (someone else's), missing, any."""
+    return answers
+
+
+@dataclass(frozen=True)
+class Access:
+    """Expected answers per method, as (anonymous, client, specialist, admin, blocked user of any role)."""
+
+    GET: tuple
+    POST: tuple
+    obj: str | None = None  # what the URL's argument names: slot, consultation, accepted, user, blocked_user, ...
+    owner: str | None = None  # the role for which own and other people's objects differ
+    fresh: bool = False  # the request ends the session: use a session of its own
+
+
+NONE = (NO_METHOD, NO_METHOD, NO_METHOD, NO_METHOD, BLOCKED)  # the method is not accepted at all
+OWN_ONLY = objects(own=OK, others=NOT_FOUND, missing=NOT_FOUND)
+OWN_ACTION = objects(own=BACK, others=NOT_FOUND, missing=NOT_FOUND)
+
+# fmt: off
+EXPECTED = {
+    #                              anonymous  client     specialist  admin       blocked
+    "main.index":             Access(GET=(OK,        HOME,      HOME,       HOME,       BLOCKED), POST=NONE),
+    "main.healthz":           Access(GET=(OK,        OK,        OK,         OK,         BLOCKED), POST=NONE),
+    "main.dev_mail":          Access(GET=(NOT_FOUND, NOT_FOUND, NOT_FOUND,  NOT_FOUND,  BLOCKED), POST=NONE),
+    "main.set_language":      Access(GET=NONE, POST=(TO_INDEX, TO_INDEX, TO_INDEX, TO_INDEX, BLOCKED)),
+    "static":                 Access(GET=(OK,        OK,        OK,         OK,         OK), POST=NONE, obj="file"),
+    "auth.login":             Access(GET=(OK,        HOME,      HOME,       HOME,       BLOCKED),
+                                     POST=(INVALID,  HOME,      HOME,       HOME,       BLOCKED)),
+    "auth.logout":            Access(GET=NONE, POST=(TO_LOGIN, TO_LOGIN, TO_LOGIN, TO_LOGIN, BLOCKED), fresh=True),
+    "auth.register":          Access(GET=(OK,        HOME,      HOME,       HOME,       BLOCKED),
+                                     POST=(INVALID,  HOME,      HOME,       HOME,       BLOCKED)),
+    "auth.registered":        Access(GET=(OK,        OK,        OK,         OK,         BLOCKED), POST=NONE),
+    "auth.confirm":           Access(GET=(objects(any=TO_LOGIN, missing=NOT_FOUND),) * 4 + (BLOCKED,), POST=NONE,
+                                     obj="confirm_token"),
+    "auth.resend_confirmation": Access(GET=(OK,      OK,        OK,         OK,         BLOCKED),
+                                       POST=(INVALID, INVALID,  INVALID,    INVALID,    BLOCKED)),
+    "auth.reset_request":     Access(GET=(OK,        OK,        OK,         OK,         BLOCKED),
+                                     POST=(INVALID,  INVALID,   INVALID,    INVALID,    BLOCKED)),
+    "auth.reset_password":    Access(GET=(objects(any=OK, missing=NOT_FOUND),) * 4 + (BLOCKED,),
+                                     POST=(objects(any=INVALID, missing=NOT_FOUND),) * 4 + (BLOCKED,),
+                                     obj="reset_token"),
+    "auth.profile":           Access(GET=(LOGIN,     OK,        OK,         OK,         BLOCKED),
+                                     POST=(LOGIN,    OK,        OK,         OK,         BLOCKED)),
+    "client.slots":           Access(GET=(LOGIN,     OK,        FORBIDDEN,  FORBIDDEN,  BLOCKED), POST=NONE),
+    "client.request_slot":    Access(GET=NONE, POST=(LOGIN, objects(any=BACK, missing=BACK), FORBIDDEN, FORBIDDEN,
+                                                     BLOCKED), obj="slot"),
+    "client.consultations":   Access(GET=(LOGIN,     OK,        FORBIDDEN,  FORBIDDEN,  BLOCKED), POST=NONE),
+    "client.cancel":          Access(GET=(LOGIN,     OWN_ONLY,  FORBIDDEN,  FORBIDDEN,  BLOCKED),
+                                     POST=(LOGIN,    objects(own=INVALID, others=NOT_FOUND, missing=NOT_FOUND),
+                                           FORBIDDEN, FORBIDDEN, BLOCKED), obj="consultation", owner="client"),
+    "client.consultation_ics_file": Access(GET=(LOGIN, OWN_ONLY, FORBIDDEN, FORBIDDEN,  BLOCKED), POST=NONE,
+                                           obj="accepted", owner="client"),
+    "specialist.calendar":    Access(GET=(LOGIN,     FORBIDDEN, OK,         FORBIDDEN,  BLOCKED), POST=NONE),
+    "specialist.slots":       Access(GET=(LOGIN,     FORBIDDEN, OK,         FORBIDDEN,  BLOCKED), POST=NONE),
+    "specialist.new_slot":    Access(GET=(LOGIN,     FORBIDDEN, OK,         FORBIDDEN,  BLOCKED),
+                                     POST=(LOGIN,    FORBIDDEN, INVALID,    FORBIDDEN,  BLOCKED)),
+    "specialist.edit_slot":   Access(GET=(LOGIN,     FORBIDDEN, OWN_ONLY,   FORBIDDEN,  BLOCKED),
+                                     POST=(LOGIN,    FORBIDDEN, objects(own=INVALID, others=NOT_FOUND,
+                                                                        missing=NOT_FOUND), FORBIDDEN, BLOCKED),
+                                     obj="slot", owner="specialist"),
+    "specialist.delete_slot": Access(GET=(LOGIN,     FORBIDDEN, OWN_ONLY,   FORBIDDEN,  BLOCKED),
+                                     POST=(LOGIN,    FORBIDDEN, OWN_ACTION, FORBIDDEN,  BLOCKED),
+                                     obj="slot", owner="specialist"),
+    "specialist.consultations": Access(GET=(LOGIN,   FORBIDDEN, OK,         FORBIDDEN,  BLOCKED), POST=NONE),
+    "specialist.accept_request": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, FORBIDDEN, BLOCKED),
+                                        obj="consultation", owner="specialist"),
+    "specialist.reject_request": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, FORBIDDEN, BLOCKED),
+                                        obj="consultation", owner="specialist"),
+    "admin.users":            Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
+    "admin.log":              Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
+    "admin.emails":           Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
+    # An admin's "own" user is their own account: the block page says they cannot, the POST refuses with a message.
+    "admin.block":            Access(GET=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=OK, others=OK, missing=NOT_FOUND),
+                                          BLOCKED),
+                                     POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=BACK, others=BACK,
+                                                                                missing=NOT_FOUND), BLOCKED),
+                                     obj="user", owner="admin"),
+    "admin.unblock":          Access(GET=NONE, POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=BACK, others=BACK,
+                                                                                          missing=NOT_FOUND), BLOCKED),
+                                     obj="blocked_user", owner="admin"),
+    "admin.retry_email":      Access(GET=NONE, POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(any=BACK, missing=NOT_FOUND),
+                                                     BLOCKED), obj="email"),
+}
+# fmt: on
+
+ACTORS = ("anonymous", "client", "specialist", "admin", "blocked client", "blocked specialist", "blocked admin")
+HOMES = {"client": "/client/slots", "specialist": "/specialist/calendar", "admin": "/admin/users"}
+BLOCKED_WORDS = "Your account is blocked"
+MISSING_ID = 2_000_000_000
+# Only the url_map is read from this app; the tests run against one wired to the test database.
+ROUTES = create_app({"DATABASE_URL": "postgresql://unused.invalid/portal", "SECRET_KEY": "x", "REDIS_URL": ""}).url_map
+
+
+def role_of(actor: str) -> str | None:
+    return None if actor == "anonymous" else actor.removeprefix("blocked ")
+
+
+def cell(access: Access, method: str, actor: str):
+    return getattr(access, method)[min(ACTORS.index(actor), 4)]
+
+
+def variants(access: Access, method: str, actor: str) -> list[str | None]:
+    """Objects to try: every kind the cell names, else the one a stranger (or a blocked owner) would hit."""
+    found = cell(access, method, actor)
+    if isinstance(found, dict):
+        return list(found)
+    if access.obj is None:
+        return [None]
+    if access.owner and role_of(actor) == access.owner:
+        return ["own"]
+    return ["others" if access.owner else "any"]
+
+
+def cases():
+    for rule in sorted(ROUTES.iter_rules(), key=lambda r: r.endpoint):
+        access = EXPECTED.get(rule.endpoint)
+        for method, actor in itertools.product(("GET", "POST"), ACTORS):
+            for variant in variants(access, method, actor) if access else [None]:
+                name = f"{rule.endpoint}-{method}-{actor.replace(' ', '_')}" + (f"-{variant}" if variant else "")
+                yield pytest.param(rule.endpoint, method, actor, variant, id=name)
+
+
+def test_every_route_has_exactly_the_methods_of_its_row():
+    """A new route, a route gone, or a method added or dropped all need the table to change first."""
+    rules = {rule.endpoint: rule for rule in ROUTES.iter_rules()}
+    assert sorted(set(rules) - set(EXPECTED)) == [], "routes without expectations"
+    assert sorted(set(EXPECTED) - set(rules)) == [], "expectations for routes that are gone"
+    for endpoint, access in EXPECTED.items():
+        accepted = {m for m in ("GET", "POST") if getattr(access, m) != NONE}
+        assert accepted == rules[endpoint].methods & {"GET", "POST"}, endpoint
+
+
+# --------------------------------------------------------------------------------------------- the world
+
+
+@pytest.fixture(scope="module")
+def world(app_config, session_clock, run_id, redis_client):
+    """One app and one logged-in session per kind of visitor, for the whole module."""
+    # Its own queue prefix: no worker delivers the emails these requests cause.
+    application = create_app({**app_config, "CLOCK": session_clock, "RQ_QUEUE_PREFIX": f"{run_id}matrix-"})
+    application.test_client_class = PortalClient
+    session_clock.reset()
+    with application.app_context():
+        tables = ", ".join(t.name for t in reversed(_db.metadata.sorted_tables))
+        _db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _db.session.commit()
+        for key in redis_client.scan_iter(match=f"*{run_id}*"):
+            redis_client.delete(key)
+        world = SimpleNamespace(app=application, counter=itertools.count(1), sessions={})
+        world.other_client = make_user("client", username="other.client").id
+        world.other_specialist = make_user("specialist", username="other.specialist").id
+        for actor in ACTORS:
+            world.sessions[actor] = log_in(world, actor)
+        _db.session.remove()
+    return world
+
+
+@pytest.fixture
+def db(world):
+    """Replaces the per-test truncation: the matrix shares one world; each case makes its own objects."""
+    with world.app.app_context():
+        yield _db
+        _db.session.remove()
+
+
+def log_in(world, actor: str) -> SimpleNamespace:
+    """A session for this kind of visitor: its cookie, its CSRF token and its user."""
+    browser = world.app.test_client()
+    user = None
+    if actor != "anonymous":
+        user = make_user(role_of(actor))
+        response = browser.submit("/login", {"login": user.username, "password": PASSWORD})
+        assert response.status_code == 302, actor
+    token = CSRF_RE.search(browser.get("/profile" if user else "/login").get_data(as_text=True))
+    if actor.startswith("blocked "):
+        _db.session.get(User, user.id).is_blocked = True
+        _db.session.commit()
+    return SimpleNamespace(
+        cookie=browser.get_cookie("session").value, csrf=token.group(1) or token.group(2), user=user and user.id
+    )
+
+
+def browser_of(world, session) -> PortalClient:
+    """A new browser holding a copy of the session's cookie."""
+    browser = world.app.test_client()
+    browser.set_cookie("session", session.cookie)
+    return browser
+
+
+def build(world, kind: str | None, variant: str | None, actor_id: int | None, owner: str | None):
+    """The URL argument: a real object made for this case (own, someone else's) or an id nobody has."""
+    if variant == "missing":
+        return {"confirm_token": "no-such-token", "reset_token": "no-such-token"}.get(kind, MISSING_ID)
+    if kind is None:
+        return None
+    own = variant == "own"
+    actor_user = actor_id and _db.session.get(User, actor_id)
+    others = SimpleNamespace(
+        client=_db.session.get(User, world.other_client), specialist=_db.session.get(User, world.other_specialist)
+    )
+    slot = lambda specialist: make_slot(specialist, starts_in=timedelta(days=2, hours=next(world.counter)))  # noqa: E731
+    if kind == "file":
+        return "css/portal.css"
+    if kind == "slot":
+        return slot(actor_user if own else others.specialist).id
+    if kind in ("consultation", "accepted"):
+        status = "accepted" if kind == "accepted" else "pending"
+        if owner == "specialist":
+            return make_consultation(slot(actor_user if own else others.specialist), others.client).id
+        client = actor_user if own else make_user("client")
+        return make_consultation(slot(others.specialist), client, status=status).id
+    if kind in ("user", "blocked_user"):
+        return actor_user.id if own else make_user("client", blocked=kind == "blocked_user").id
+    if kind == "email":
+        row = OutboxEmail(recipient="x@example.com", kind="k", subject="s", body_text="b", state="failed", attempts=3)
+        _db.session.add(row)
+        _db.session.commit()
+        return row.id
+    user = make_user("client", confirmed=kind != "confirm_token")
+    raw = issue_token(user, CONFIRM if kind == "confirm_token" else RESET)
+    _db.session.commit()
+    return raw
+
+
+def url_for_case(endpoint: str, value) -> str:
+    rule = next(r for r in ROUTES.iter_rules() if r.endpoint == endpoint)
+    values = {arg: value for arg in rule.arguments}
+    return rule.build(values, append_unknown=False)[1]
+
+
+def fingerprint() -> str:
+    """A digest of every row of every table."""
+    parts = [
+        f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table.name} t"
+        for table in _db.metadata.sorted_tables
+    ]
+    return "".join(_db.session.execute(text(" UNION ALL ".join(parts))).scalars())
+
+
+def title_of(response) -> str:
+    found = re.search(r"<title>(.*?)</title>", response.get_data(as_text=True), re.S)
+    return found.group(1).strip() if found else response.get_data(as_text=True)[:200]
+
+
+def observed(response, path: str, actor: str) -> str:
+    """Name the answer the way the table does."""
+    status, location = response.status_code, response.headers.get("Location", "")
+    if status == 302 and location == "/login?" + urlencode({"next": path}):
+        return LOGIN
+    if status == 302 and role_of(actor) and location == HOMES[role_of(actor)]:
+        return HOME
+    if status == 302 and location in ("/login", "/"):
+        return TO_LOGIN if location == "/login" else TO_INDEX
+    if status == 303 and is_local(location):
+        return BACK
+    if status == 403:
+        return BLOCKED if BLOCKED_WORDS in response.get_data(as_text=True) else FORBIDDEN
+    return f"{status} {location}".strip()
+
+
+REFUSED = {LOGIN, HOME, FORBIDDEN, BLOCKED, NOT_FOUND, NO_METHOD, INVALID}
+
+
+def session_for(world, access: Access, actor: str):
+    if not access.fresh:
+        return world.sessions[actor]
+    return log_in(world, actor)
+
+
+@pytest.mark.parametrize(("endpoint", "method", "actor", "variant"), list(cases()))
+def test_access(world, db, endpoint, method, actor, variant):
+    access = EXPECTED.get(endpoint)
+    assert access is not None, f"{endpoint} has no row in EXPECTED: say who may use it"
+    session = session_for(world, access, actor)
+    value = build(world, access.obj, variant, session.user, access.owner)
+    path = url_for_case(endpoint, value)
+    expected = cell(access, method, actor)
+    expected = expected[variant] if isinstance(expected, dict) else expected
+    before = fingerprint()
+    browser = browser_of(world, session)
+    response = browser.open(path, method=method, data={"csrf_token": session.csrf} if method == "POST" else None)
+    response.close()
+    assert observed(response, path, actor) == expected, title_of(response)
+    if expected in REFUSED or (method == "GET" and expected == OK):
+        assert fingerprint() == before, "a refused request changed the database"
+
+
+# ------------------------------------------------------------------------------------------------ CSRF
+
+NEW_PASSWORD = "violet-harbour-quartz-58"
+# What a person would fill in: without the token none of it may happen; with it, all of it does.
+FILLED = {
+    "auth.login": lambda value: {"login": "other.client", "password": PASSWORD},
+    "auth.register": lambda value: registration(username="csrf.newbie", email="csrf.newbie@example.com"),
+    "auth.profile": lambda value: {
+        "password-current_password": PASSWORD,
+        "password-new_password": NEW_PASSWORD,
+        "password-confirm": NEW_PASSWORD,
+        "password-submit": "Change password",
+    },
+    "auth.reset_request": lambda value: {"email": "other.client@example.com"},
+    "auth.resend_confirmation": lambda value: {"email": "other.client@example.com"},
+    "auth.reset_password": lambda value: {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    "main.set_language": lambda value: {"lang": "ru"},
+    "client.cancel": lambda value: {"reason": "Personal"},
+    "specialist.reject_request": lambda value: {"reason": "Fully booked"},
+    "specialist.new_slot": lambda value: {
+        "date": (utcnow() + timedelta(days=300)).date().isoformat(),
+        "start_time": "10:00",
+        "end_time": "11:00",
+        "repeat_weeks": "0",
+    },
+    "specialist.edit_slot": lambda value: slot_fields(value, note="Moved to the small room"),
+    "admin.block": lambda value: {"reason": "Spam", "confirm": "yes"},
+}
+# Posts that change no row even when they succeed (a login, a link for a confirmed address; anonymous switches).
+NO_ROW_CHANGES = {("auth.login", "anonymous"), ("auth.resend_confirmation", None), ("main.set_language", "anonymous")}
+NO_ROW_CHANGES |= {("auth.logout", "anonymous")}
+
+
+def slot_fields(slot_id: int, **changes) -> dict:
+    slot = _db.session.get(Slot, slot_id)
+    fields = {
+        "date": slot.starts_at.date().isoformat(),
+        "start_time": slot.starts_at.strftime("%H:%M"),
+        "end_time": slot.ends_at.strftime("%H:%M"),
+        "specialist": _db.session.get(User, slot.specialist_id).username,
+    }
+    return {**fields, **changes}
+
+
+def csrf_cases():
+    """Every POST route, for every kind of visitor allowed past the role check."""
+    for rule in sorted(ROUTES.iter_rules(), key=lambda r: r.endpoint):
+        if "POST" not in rule.methods:
+            continue
+        access = EXPECTED.get(rule.endpoint)
+        actors = [a for a in ACTORS[:4] if access is None or allowed(access, a)]
+        assert actors or access is None, f"nobody may POST to {rule.endpoint}"
+        for actor in actors[:1] if access is None else actors:
+            yield pytest.param(rule.endpoint, actor, id=f"{rule.endpoint}-{actor}")
+
+
+def allowed(access: Access, actor: str) -> bool:
+    found = cell(access, "POST", actor)
+    found = found.get("own", found.get("any")) if isinstance(found, dict) else found
+    return found not in (LOGIN, HOME, FORBIDDEN, NO_METHOD)
+
+
+@pytest.mark.parametrize(("endpoint", "actor"), list(csrf_cases()))
+def test_every_post_needs_its_own_sessions_csrf_token(world, db, endpoint, actor):
+    access = EXPECTED.get(endpoint)
+    assert access is not None, f"{endpoint} has no row in EXPECTED"
+    session = log_in(world, actor)  # a session of its own: the control below really changes things
+    # On users the action that does something is on someone else; on slots and consultations, on one's own.
+    wanted = ("others",) if access.obj in ("user", "blocked_user") else (None, "own", "any")
+    variant = next(v for v in variants(access, "POST", actor) if v in wanted)
+    value = build(world, access.obj, variant, session.user, access.owner)
+    path = url_for_case(endpoint, value)
+    data = FILLED.get(endpoint, lambda v: {})(value)
+    browser = browser_of(world, session)
+    before = fingerprint()
+    someone_elses = world.sessions["client"].csrf
+    for token in (None, "forged-token", someone_elses):
+        response = browser.post(path, data={**data, **({"csrf_token": token} if token else {})})
+        assert response.status_code == 400, (token, title_of(response))
+        assert "<h1>Form expired</h1>" in response.get_data(as_text=True)
+    assert fingerprint() == before, "a POST without a valid token changed the database"
+    if actor != "anonymous":
+        assert browser.get("/profile").status_code == 200, "a POST without a valid token ended the session"
+    # The control: the very same form with the session's token is let through and does its work.
+    response = browser.post(path, data={**data, "csrf_token": session.csrf})
+    assert response.status_code != 400, title_of(response)
+    if (endpoint, actor) not in NO_ROW_CHANGES and (endpoint, None) not in NO_ROW_CHANGES:
+        assert fingerprint() != before, f"the control POST changed nothing ({response.status_code})"
