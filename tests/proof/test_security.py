@@ -31,6 +31,15 @@ THROTTLED = "Too many failed attempts. Please wait 15 minutes and try again."
 NEW_PASSWORD = "violet-harbour-quartz-58"
 
 
+@pytest.fixture(scope="module")
+def app(app_config, session_clock, run_id):
+    """The test app with a queue of its own: the emails these attacks cause are never delivered by the suite's worker
+    after the test that caused them has ended."""
+    application = create_app({**app_config, "CLOCK": session_clock, "RQ_QUEUE_PREFIX": f"{run_id}security-"})
+    application.test_client_class = PortalClient
+    return application
+
+
 @pytest.fixture
 def browser(app):
     return isolated_client(app)
