@@ -124,10 +124,10 @@ def test_drain_requeues_a_job_whose_worker_died_mid_delivery(quiet_app, db, redi
         outbox_id = row.id
         job = Job.fetch(_job_id(quiet_app, outbox_id), connection=redis_client)
         job.set_status(JobStatus.STARTED)  # RQ still says "started"...
-        with db.engine.connect() as delivery:  # ...and a live delivery holds the row: leave it alone
-            with delivery.begin():
-                delivery.execute(text("SELECT id FROM outbox_emails WHERE id = :id FOR UPDATE"), {"id": outbox_id})
-                assert drain_outbox(stale_seconds=0) == 0
+        # ...and a live delivery holds the row: leave it alone.
+        with db.engine.connect() as delivery, delivery.begin():
+            delivery.execute(text("SELECT id FROM outbox_emails WHERE id = :id FOR UPDATE"), {"id": outbox_id})
+            assert drain_outbox(stale_seconds=0) == 0
         # The worker is gone (its lock with it): the email is queued again.
         assert drain_outbox(stale_seconds=0) == 1
         assert Job.fetch(_job_id(quiet_app, outbox_id), connection=redis_client).get_status() == "queued"
