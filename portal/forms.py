@@ -4,7 +4,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 
 # NUL and other control characters are refused in every text field (PostgreSQL cannot store NUL).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -29,7 +29,9 @@ class PortalForm(FlaskForm):
         ok = super().validate(extra_validators)
         for field in self:
             data = field.data
-            if not isinstance(data, str):
+            # Nobody types into a hidden field, and an error there would show nowhere: views check those
+            # values where they use them (a `next` goes through safe_next).
+            if not isinstance(data, str) or isinstance(field, HiddenField):
                 continue
             pattern = _CONTROL if isinstance(field, TextAreaField) else _CONTROL_SINGLE_LINE
             if pattern.search(data):
