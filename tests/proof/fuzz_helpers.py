@@ -223,10 +223,12 @@ def button(poster, url: str, data: dict, tally) -> str | None:
     assert response.status_code in (303, 302, 200, 422, 404, 400), response.status_code
     redirected = response.status_code in (302, 303)
     assert not redirected or on_site(response.location), response.location
-    if redirected and "success" in {category for category, _ in poster.flashes()}:
+    categories = {category for category, _ in poster.flashes()} if redirected else set()
+    if "success" in categories:
         tally["accepted"] += 1
         return body
     tally["refused"] += 1
+    assert not redirected or categories, f"{url} refused without a word"
     assert response.status_code != 422 or shows_form_error(response)
     assert fingerprint() == before
     return None
