@@ -1,6 +1,8 @@
 """The outbox: an email is written with the change it reports, queued only after commit, and never lost
 when Redis is down."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from rq.job import Job
 from sqlalchemy import func, select
@@ -11,7 +13,7 @@ from portal.email import drain_outbox, queue_email
 from portal.models import OutboxEmail, User
 from tests.factories import PASSWORD, make_user
 from tests.integration.test_auth_support import isolated_client, registration
-from tests.integration.test_outbox_support import PrivateRedis, Worker, flask_cli, outbox_row, wait_until
+from tests.integration.test_outbox_support import PrivateRedis, Worker, outbox_row, wait_until
 
 
 def _job_id(app, outbox_id: int) -> str:
@@ -51,10 +53,17 @@ def test_the_email_is_queued_only_after_commit(app, db, redis_client):
     assert job.retries_left == app.config["EMAIL_MAX_RETRIES"]
 
 
+def in_the_future(clock) -> None:
+    """Date this test's emails a day ahead, so no other worker's periodic drain finds them stale and takes them
+    (the suite's shared worker shares this database but not this test's queue)."""
+    clock.set(datetime.now(UTC) + timedelta(days=1))
+
+
 @pytest.fixture
-def quiet_app(app_config, run_id, session_clock):
+def quiet_app(app_config, run_id, clock):
     """The portal on its own queue prefix that no worker listens to."""
-    return create_app({**app_config, "RQ_QUEUE_PREFIX": f"{run_id}-quiet-", "CLOCK": session_clock})
+    in_the_future(clock)
+    return create_app({**app_config, "RQ_QUEUE_PREFIX": f"{run_id}-quiet-", "CLOCK": clock})
 
 
 def test_drain_leaves_queued_jobs_alone_and_requeues_lost_ones(quiet_app, db, redis_client):
@@ -75,8 +84,9 @@ def test_drain_leaves_queued_jobs_alone_and_requeues_lost_ones(quiet_app, db, re
 
 
 def test_with_redis_down_changes_succeed_and_their_emails_go_out_once_it_is_back(
-    app_config, worker_env, run_id, session_clock, db, mail, tmp_path
+    app_config, worker_env, run_id, clock, db, mail, tmp_path
 ):
+    in_the_future(clock)
     redis = PrivateRedis()
     redis.start()
     prefix = f"{run_id}-down-"
@@ -84,7 +94,7 @@ def test_with_redis_down_changes_succeed_and_their_emails_go_out_once_it_is_back
     env = {**worker_env, **config, "OUTBOX_DRAIN_INTERVAL": "3600"}  # only the explicit drain below re-queues
     worker = Worker(env, tmp_path / "worker.log")
     try:
-        portal = create_app({**config, "CLOCK": session_clock})
+        portal = create_app({**config, "CLOCK": clock})
         browser = isolated_client(portal)
         make_user(username="anna", email="anna@example.com")
         redis.stop()
@@ -102,9 +112,10 @@ def test_with_redis_down_changes_succeed_and_their_emails_go_out_once_it_is_back
 
         redis.start()
         worker.start()
-        drained = flask_cli(env, "outbox", "drain", "--stale-seconds", "0")
-        assert drained.returncode == 0, drained.stderr
-        assert "2 email(s) re-queued." in drained.stdout
+        with portal.app_context():  # `flask outbox drain`, on this test's clock
+            drained = portal.test_cli_runner().invoke(args=["outbox", "drain", "--stale-seconds", "0"])
+        assert drained.exit_code == 0, drained.output
+        assert "2 email(s) re-queued." in drained.output
         assert len(mail.wait_for(1, to="maria@example.com")) == 1, worker.log()[-3000:]
         assert len(mail.wait_for(1, to="anna@example.com")) == 1, worker.log()[-3000:]
         assert wait_until(lambda: {outbox_row(r.id).state for r in rows} == {"sent"})
@@ -134,8 +145,6 @@ def test_drain_requeues_a_job_whose_worker_died_mid_delivery(quiet_app, db, redi
 
 
 def test_drain_tells_a_waiting_job_from_one_a_dead_worker_took(quiet_app, db, redis_client):
-    from datetime import timedelta
-
     from portal.queues import email_queue
 
     user = make_user(username="anna")
@@ -147,7 +156,7 @@ def test_drain_tells_a_waiting_job_from_one_a_dead_worker_took(quiet_app, db, re
         # Waiting for a retry: scheduled, in the scheduled registry. Left alone.
         job = Job.fetch(job_id, connection=redis_client)
         queue.remove(job_id)
-        queue.schedule_job(job, utcnow() + timedelta(minutes=5))
+        queue.schedule_job(job, datetime.now(UTC) + timedelta(minutes=5))
         assert Job.fetch(job_id, connection=redis_client).get_status() == "scheduled"
         assert drain_outbox(stale_seconds=0) == 0
         # Taken off the queue by a worker that was killed before it could start it: "queued", in no queue.

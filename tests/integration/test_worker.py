@@ -1,5 +1,7 @@
 """The RQ worker delivers through SMTP, retries failures with backoff and records what finally failed."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -13,8 +15,12 @@ from tests.integration.test_outbox_support import FlakySink, Worker, closed_port
 
 
 @pytest.fixture
-def private_pipeline(app_config, worker_env, run_id, session_clock, tmp_path):
-    """Build (portal app, worker) on a queue prefix of their own, with the given mail settings."""
+def private_pipeline(app_config, worker_env, run_id, clock, tmp_path):
+    """Build (portal app, worker) on a queue prefix of their own, with the given mail settings.
+
+    The emails are dated a day ahead, so no other worker's periodic drain finds them stale and takes them
+    (the suite's shared worker shares this database but not this queue)."""
+    clock.set(datetime.now(UTC) + timedelta(days=1))
     workers = []
 
     def build(tag: str, **settings):
@@ -28,7 +34,7 @@ def private_pipeline(app_config, worker_env, run_id, session_clock, tmp_path):
         worker = Worker({**worker_env, **config}, tmp_path / f"{tag}.log")
         worker.start()
         workers.append(worker)
-        return create_app({**config, "CLOCK": session_clock}), worker
+        return create_app({**config, "CLOCK": clock}), worker
 
     yield build
     for worker in workers:
@@ -57,7 +63,7 @@ def test_a_persistent_smtp_failure_is_retried_with_backoff_then_marked_failed(pr
     portal, worker = private_pipeline("smtpdown", MAIL_PORT=str(closed_port()))
     make_user(username="anna", email="anna@example.com")
     outbox_id = _ask_reset(portal, "anna@example.com")
-    row = wait_until(lambda: (r := outbox_row(outbox_id)).state == "failed" and r, timeout=40)
+    row = wait_until(lambda: (r := outbox_row(outbox_id)).state == "failed" and r, timeout=60)
     assert row, worker.log()[-3000:]
     assert row.attempts == 3  # the first try and two retries
     assert "ConnectionRefusedError" in row.last_error
