@@ -12,7 +12,8 @@ from bench.web import USER_AGENT, Session, parse_page
 
 LUA = Path(__file__).resolve().parent / "wrk.lua"
 SPECIALTY = "Psychologist"
-ADMIN_QUERY = "client123"  # matches client12300 … client12399: a page of results and more
+ADMIN_QUERY = "client123"
+ADJACENT_BASELINE_SECONDS = 3  # matches client12300 … client12399: a page of results and more
 
 
 @dataclass
@@ -157,8 +158,13 @@ def run_wrk(url: str, cookie: str, seconds: float, connections: int, threads: in
 
 
 def measure(page: Page, base_url: str, seconds: float, warmup: float, connections: int, threads: int) -> None:
+    """wrk on the page after a warm-up; each page also gets a short baseline run of its own just before,
+    so that its ratio compares two figures taken under the same load of the machine."""
     cookie = page.session.cookie_header() if page.session else ""
     url = base_url + page.path
+    if page.session is not None:
+        adjacent = run_wrk(base_url + "/bench/hello", "", ADJACENT_BASELINE_SECONDS, connections, threads)
+        page.result["adjacent_baseline_rps"] = adjacent["rps"]
     if warmup:
         run_wrk(url, cookie, warmup, connections, threads)
     page.result.update(run_wrk(url, cookie, seconds, connections, threads))
