@@ -1,5 +1,6 @@
 """Hostile form input for the fuzzing proofs: strategies, raw form encoding, database fingerprints, a form poster."""
 
+import fcntl
 import functools
 import itertools
 from collections import Counter
@@ -260,9 +261,6 @@ def new_client(fuzz_app):
     return make
 
 
-_reported = False
-
-
 class Tally(Counter):
     """Outcome counts, plus `state` for what a test keeps between its examples."""
 
@@ -276,13 +274,15 @@ def tally(request):
     """Counts the examples of a test by outcome, printed and written to test-artifacts/fuzz-forms.txt."""
     counts = Tally()
     yield counts
-    global _reported
-    if not _reported:  # a fresh report for each run
-        REPORT.unlink(missing_ok=True)
-        _reported = True
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     line = f"{request.node.name}: {sum(counts.values())} examples ({outcomes})"
     print(line)
+    # One line per test, replaced on each run (tests may finish in any order, in several processes).
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    with REPORT.open("a", encoding="utf-8") as report:
-        report.write(line + "\n")
+    with REPORT.open("a+", encoding="utf-8") as report:
+        fcntl.flock(report, fcntl.LOCK_EX)
+        report.seek(0)
+        kept = [old for old in report.read().splitlines() if not old.startswith(f"{request.node.name}:")]
+        report.seek(0)
+        report.truncate()
+        report.write("\n".join(sorted([*kept, line])) + "\n")

@@ -1,5 +1,5 @@
 """axe-core on every page of the portal, in English and Russian, with realistic data: no serious or critical
-violation anywhere. The per-page summary is printed and written to test-artifacts/axe-summary.txt.
+violation anywhere. The per-page summary is printed and written to test-artifacts/axe-summary-<lang>.txt.
 
 axe is injected with page.evaluate, which Chromium runs through the DevTools protocol: the portal's CSP
 (script-src 'self', no inline code) does not apply to it, so the audit runs on the pages exactly as served,
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 9, 11, 20, tzinfo=BERLIN)  # Wednesday of 2026-W50
-SUMMARY = Path(__file__).resolve().parents[2] / "test-artifacts" / "axe-summary.txt"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 BLOCKING = ("serious", "critical")
 
 
@@ -219,9 +219,8 @@ def test_every_page_passes_axe(new_page, db, clock, lang):
 
     summary = report(results)
     print(summary)
-    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
-    with SUMMARY.open("a" if lang == "ru" else "w", encoding="utf-8") as out:
-        out.write(summary + "\n")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"axe-summary-{lang}.txt").write_text(summary + "\n", encoding="utf-8")
     blocking = {
         name: [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
         for name, violations in results.items()
