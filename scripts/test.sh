@@ -132,10 +132,23 @@ say "TEST_REDIS_URL=$TEST_REDIS_URL"
 say "CHROMIUM_PATH=$CHROMIUM_PATH"
 
 # ------------------------------------------------------------------ 4. pytest
-say "Running pytest $*"
 set +e
-"$VENV_DIR/bin/python" -m pytest "$@"
-rc=$?
+if [ "$#" -gt 0 ]; then
+    say "Running pytest $*"
+    "$VENV_DIR/bin/python" -m pytest "$@"
+    rc=$?
+else
+    # Two cores: most tests run on two xdist workers; the fault and load tests (marked serial) run
+    # afterwards on their own, so the timing they depend on is not disturbed by other tests.
+    say "Running pytest: all tests but the serial ones, on 2 workers"
+    "$VENV_DIR/bin/python" -m pytest -n 2 -m "not serial" -p no:cacheprovider
+    rc1=$?
+    say "Running pytest: the serial fault and load tests"
+    "$VENV_DIR/bin/python" -m pytest -m serial -p no:cacheprovider
+    rc2=$?
+    rc=$rc1
+    [ "$rc" -eq 0 ] && rc=$rc2
+fi
 set -e
 say "pytest exited with code $rc"
 exit "$rc"

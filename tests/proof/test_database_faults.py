@@ -15,7 +15,7 @@ from tests.conftest import ROOT, PortalClient
 from tests.factories import make_user
 from tests.proof.services import PrivatePostgres
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 @pytest.fixture

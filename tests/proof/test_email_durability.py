@@ -10,7 +10,7 @@ from portal.models import OutboxEmail, User
 from tests.conftest import body_of
 from tests.proof.conftest import outbox_states, wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 def register(client, n: int, prefix: str = "user") -> list[str]:

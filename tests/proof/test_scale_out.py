@@ -9,7 +9,7 @@ from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.proof.http import Browser, Gunicorn, page_form, server_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 BLOCKED = "Your account is blocked"
 THROTTLED = "Too many failed attempts. Please wait 15 minutes and try again."

@@ -16,7 +16,7 @@ from portal.clock import utcnow
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.proof.http import Browser, Gunicorn, page_form, server_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 CLIENTS, SPECIALISTS, SLOTS_EACH, ROUNDS = 50, 5, 4, 4
 TRIALS = 20
