@@ -44,7 +44,7 @@ run: venv babel
 	@echo "==> Loading demo data (if the database is empty)"
 	$(FLASK) seed-demo
 	@echo "==> Serving on http://$(HOST):$(PORT)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	PUBLIC_URL=$${PUBLIC_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
 test:
 	bash scripts/test.sh $(ARGS)
