@@ -114,7 +114,17 @@ __all__ = ["format_datetime", "format_time", "timezone_names", "to_local"]
 
 
 def status_labels() -> dict:
-    """The status words people see, in the current language (SPEC §10)."""
+    """The status words people see, in the current language (SPEC §10); built once per request and language."""
+    from flask import has_app_context
+
+    locale = str(get_locale())
+    cache = g.setdefault("status_labels", {}) if has_app_context() else {}
+    if locale not in cache:
+        cache[locale] = _build_status_labels()
+    return cache[locale]
+
+
+def _build_status_labels() -> dict:
     from flask_babel import gettext as _
 
     return {
