@@ -23,10 +23,26 @@ def _embedded_secret_key() -> str:
 
 
 ENV_NAMES = {
-    "DATABASE_URL", "SECRET_KEY", "PUBLIC_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
-    "MAIL_PASSWORD", "MAIL_USE_TLS", "MAIL_DEFAULT_SENDER", "DEFAULT_TIMEZONE", "DEFAULT_LOCALE",
-    "RATELIMIT_KEY_PREFIX", "REGISTER_LIMIT", "RESET_LIMIT", "RQ_QUEUE_PREFIX", "OUTBOX_STALE_SECONDS",
-    "OUTBOX_DRAIN_INTERVAL", "EMAIL_MAX_RETRIES", "EMAIL_RETRY_INTERVALS",
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "PUBLIC_URL",
+    "REDIS_URL",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_USE_TLS",
+    "MAIL_DEFAULT_SENDER",
+    "DEFAULT_TIMEZONE",
+    "DEFAULT_LOCALE",
+    "RATELIMIT_KEY_PREFIX",
+    "REGISTER_LIMIT",
+    "RESET_LIMIT",
+    "RQ_QUEUE_PREFIX",
+    "OUTBOX_STALE_SECONDS",
+    "OUTBOX_DRAIN_INTERVAL",
+    "EMAIL_MAX_RETRIES",
+    "EMAIL_RETRY_INTERVALS",
 }
 
 
@@ -102,7 +118,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "OUTBOX_STALE_SECONDS": int(env.get("OUTBOX_STALE_SECONDS") or 120),
         "OUTBOX_DRAIN_INTERVAL": int(env.get("OUTBOX_DRAIN_INTERVAL") or 60),
         "EMAIL_MAX_RETRIES": int(env.get("EMAIL_MAX_RETRIES") or 5),
-        "EMAIL_RETRY_INTERVALS": [int(x) for x in (env.get("EMAIL_RETRY_INTERVALS") or "10,30,120,600,1800").split(",")],
+        "EMAIL_RETRY_INTERVALS": [
+            int(x) for x in (env.get("EMAIL_RETRY_INTERVALS") or "10,30,120,600,1800").split(",")
+        ],
         "PAGE_SIZE": 20,
         "CLOCK": None,
     }

@@ -61,7 +61,9 @@ def make_slot(
     commit: bool = True,
 ) -> Slot:
     starts_at = starts_at or (utcnow() + starts_in).replace(second=0, microsecond=0)
-    slot = Slot(specialist_id=specialist.id, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), note=note)
+    slot = Slot(
+        specialist_id=specialist.id, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), note=note
+    )
     db.session.add(slot)
     if commit:
         db.session.commit()

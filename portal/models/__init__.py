@@ -1,8 +1,8 @@
 """All models, importable from one place."""
 
 from portal.models.base import Base, utcnow
-from portal.models.outbox import OutboxEmail
 from portal.models.moderation import ModerationLog
+from portal.models.outbox import OutboxEmail
 from portal.models.slot import ACTIVE_STATUSES, CANCEL_REASONS, STATUSES, Consultation, Slot
 from portal.models.token import AuthToken
 from portal.models.user import ROLES, User
