@@ -1,10 +1,10 @@
 """Session loading: a per-user token ends copied cookies; blocked users are stopped at once."""
 
 from flask import Flask, g, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from portal.extensions import db, login_manager
+from portal.i18n import lazy_gettext as _l
 from portal.models import User
 
 

@@ -45,7 +45,7 @@ def _page(code: int, title, message):
 
 
 def handle_http(error: HTTPException):
-    from flask_babel import gettext as _
+    from portal.i18n import gettext as _
 
     texts = {
         400: (_("Bad request"), _("The request could not be understood. Please go back and try again.")),
@@ -60,7 +60,7 @@ def handle_http(error: HTTPException):
 
 
 def handle_csrf(error: CSRFError):
-    from flask_babel import gettext as _
+    from portal.i18n import gettext as _
 
     return _page(
         400, _("Form expired"), _("The form was out of date or incomplete. Please reload the page and try again.")
@@ -75,7 +75,7 @@ def _rollback_quietly():
 
 
 def handle_database_down(error: OperationalError):
-    from flask_babel import gettext as _
+    from portal.i18n import gettext as _
 
     _rollback_quietly()
     # Render as an anonymous visitor: loading the user would need the database that just failed.
@@ -89,7 +89,7 @@ def handle_database_down(error: OperationalError):
 
 
 def handle_unexpected(error: Exception):
-    from flask_babel import gettext as _
+    from portal.i18n import gettext as _
 
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return handle_database_down(error)  # type: ignore[arg-type]

@@ -2,9 +2,10 @@
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
+
+from portal.i18n import lazy_gettext as _l
 
 # NUL and other control characters are refused in every text field (PostgreSQL cannot store NUL).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -1,13 +1,17 @@
 """Language and time zone of each request, and the filters that show times to people."""
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel.dates import format_date, format_datetime, format_time
-from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_locale, get_timezone
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask.globals import _cv_app
+from flask_babel import get_locale, get_timezone, get_translations
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
-from markupsafe import Markup, escape
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from portal.extensions import babel
 
@@ -41,12 +45,17 @@ def select_timezone() -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # Templates' _(), gettext and ngettext as Jinja's "newstyle" gettext defines them (the text is
+    # trusted, the variables escaped, always formatted with %), but finding the catalogue once per request
+    # and language and skipping Jinja's three nested context calls: 14 µs per call before, about 2 after.
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
     app.jinja_env.filters["dt"] = time_tag
     app.jinja_env.filters["day"] = day_tag
     app.jinja_env.filters["minutes"] = minutes_text
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["status_labels"] = status_labels
+    app.jinja_env.globals["status_badge"] = status_badge
 
 
 _ZONES: list[str] | None = None
@@ -65,9 +74,99 @@ def is_timezone(name: str) -> bool:
     return name in set(timezone_names())
 
 
+def translations():
+    """The current catalogue, as flask_babel.get_translations() finds it, remembered beside the locale.
+
+    Flask-Babel keeps the request's (or force_locale's) locale in `g._flask_babel.babel_locale`; the
+    catalogue found for one locale object is reused until that object changes, so force_locale and
+    flask_babel.refresh() are followed.
+    """
+    state = _babel_state()
+    cached = getattr(state, "portal_translations", None)
+    if cached is not None and cached[0] is getattr(state, "babel_locale", None):
+        return cached[1]
+    found = get_translations()
+    state = _babel_state()
+    if state is not None and getattr(state, "babel_locale", None) is not None:
+        state.portal_translations = (state.babel_locale, found)
+    return found
+
+
+def _babel_state():
+    """Flask-Babel's per-context namespace (`g._flask_babel`), or None outside an app context."""
+    ctx = _cv_app.get(None)
+    return None if ctx is None else ctx.g.__dict__.get("_flask_babel")
+
+
+def gettext(string: str, **variables) -> str:
+    """flask_babel.gettext through the remembered catalogue."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """flask_babel.ngettext through the remembered catalogue."""
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def pgettext(context: str, string: str, **variables) -> str:
+    """flask_babel.pgettext through the remembered catalogue."""
+    text = translations().upgettext(context, string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """Translated when used (form labels, messages defined at import): flask_babel's LazyString, our gettext."""
+    return LazyString(gettext, string, **variables)
+
+
+def lazy_pgettext(context: str, string: str, **variables) -> LazyString:
+    return LazyString(pgettext, context, string, **variables)
+
+
+@pass_eval_context
+def template_gettext(eval_ctx, string: str, **variables):
+    text = translations().ugettext(string)
+    if eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - a translation is trusted text, as in Jinja's own gettext
+    # "%" formatting of a text without "%" and no variables is the text itself: skip it.
+    return text % variables if variables or "%" in text else text
+
+
+@pass_eval_context
+def template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables):
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    return (Markup(text) if eval_ctx.autoescape else text) % variables  # noqa: S704 - as above
+
+
+def _viewer() -> tuple[str, ZoneInfo]:
+    """(language code, zone) of the current request or force_locale, remembered beside Flask-Babel's own."""
+    state = _babel_state()
+    cached = getattr(state, "portal_viewer", None)
+    if (
+        cached is not None
+        and cached[0] is getattr(state, "babel_locale", None)
+        and cached[1] is getattr(state, "babel_tzinfo", None)
+    ):
+        return cached[2]
+    locale, tzinfo = get_locale(), get_timezone()
+    viewer = (str(locale) if locale is not None else "en", ZoneInfo(str(tzinfo)))
+    state = _babel_state()
+    if state is not None:
+        state.portal_viewer = (locale, tzinfo, viewer)
+    return viewer
+
+
+@lru_cache(maxsize=4096)
+def date_text(day: date, locale: str, pattern: str) -> str:
+    """A calendar day in words (Babel's CLDR patterns); pure, so remembered: a page shows few days."""
+    return format_date(day, pattern, locale=locale)
+
+
 def to_local(value: datetime, tz: str | None = None) -> datetime:
-    zone = ZoneInfo(tz) if tz else get_timezone()
-    return value.astimezone(zone)
+    return value.astimezone(ZoneInfo(tz) if tz else _viewer()[1])
 
 
 def iso_minutes(local: datetime) -> str:
@@ -79,27 +178,25 @@ def time_tag(value: datetime | None, fmt: str = "full") -> Markup:
     """<time datetime="…"> with the date and 24-hour time in the viewer's zone and language."""
     if value is None:
         return Markup("")
-    local = to_local(value)
-    locale = get_locale()
+    locale, zone = _viewer()
+    local = value.astimezone(zone)
+    hhmm = f"{local.hour:02d}:{local.minute:02d}"
     if fmt == "time":
-        text = local.strftime("%H:%M")
+        text = hhmm
     elif fmt == "date":
-        text = format_date(local, "medium", locale=locale)
+        text = date_text(local.date(), locale, "medium")
     else:
-        text = format_date(local, "EEE, d MMM y", locale=locale) + ", " + local.strftime("%H:%M")
-    return Markup('<time datetime="{}">{}</time>').format(iso_minutes(local), escape(text))
+        text = date_text(local.date(), locale, "EEE, d MMM y") + ", " + hhmm
+    return Markup('<time datetime="{}">{}</time>').format(iso_minutes(local), text)
 
 
 def day_tag(value) -> Markup:
     """A calendar date (no time) as <time datetime="YYYY-MM-DD">."""
-    return Markup('<time datetime="{}">{}</time>').format(
-        value.isoformat(), format_date(value, "EEE, d MMM", locale=get_locale())
-    )
+    text = date_text(value, _viewer()[0], "EEE, d MMM")
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
 
 
 def minutes_text(minutes: int) -> str:
-    from flask_babel import gettext
-
     return gettext("%(n)d min", n=minutes)
 
 
@@ -115,8 +212,6 @@ __all__ = ["format_datetime", "format_time", "timezone_names", "to_local"]
 
 def status_labels() -> dict:
     """The status words people see, in the current language (SPEC §10); built once per request and language."""
-    from flask import has_app_context
-
     locale = str(get_locale())
     cache = g.setdefault("status_labels", {}) if has_app_context() else {}
     if locale not in cache:
@@ -125,8 +220,7 @@ def status_labels() -> dict:
 
 
 def _build_status_labels() -> dict:
-    from flask_babel import gettext as _
-
+    _ = gettext
     return {
         "pending": _("Pending"),
         "accepted": _("Accepted"),
@@ -137,3 +231,8 @@ def _build_status_labels() -> dict:
         "free": _("free"),
         "booked": _("booked"),
     }
+
+
+def status_badge(status: str) -> Markup:
+    """The status word in colour and text: <span class="status status-accepted">Accepted</span>."""
+    return Markup('<span class="status status-%s">%s</span>') % (status, status_labels().get(status, status))

@@ -3,12 +3,12 @@
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import inspect
 
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.models import Consultation, Slot, User
 
 

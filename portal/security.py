@@ -2,8 +2,9 @@
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
+
+from portal.i18n import lazy_gettext as _l
 
 # OWASP's recommended Argon2id setting (19 MiB, 2 passes, 1 lane): strong, yet a login costs ~25 ms
 # and a web process does not need 64 MiB per concurrent login. Older hashes keep their own parameters.

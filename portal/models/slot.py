@@ -95,6 +95,9 @@ class Consultation(Base):
 
     def display_status(self, now: datetime) -> str:
         """The status word a person sees: Expired is derived, never stored."""
-        if self.status == "pending" and self.slot.starts_at <= now:
-            return "expired"
-        return self.status
+        return shown_status(self.status, self.slot.starts_at, now)
+
+
+def shown_status(status: str, starts_at: datetime, now: datetime) -> str:
+    """A consultation's status as people see it: a pending request whose slot has started is Expired."""
+    return "expired" if status == "pending" and starts_at <= now else status

@@ -63,3 +63,13 @@ class User(UserMixin, Base):
 # Usernames and emails are unique ignoring case.
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+# Substring search (ILIKE '%…%'): the admins' user search, the clients' specialist and specialty filters.
+# Trigram GIN indexes on PostgreSQL (extension pg_trgm, migration 0002); plain indexes elsewhere.
+for _column in (User.username, User.email, User.display_name, User.specialty):
+    Index(
+        f"ix_users_{_column.key}_trgm",
+        _column,
+        postgresql_using="gin",
+        postgresql_ops={_column.key: "gin_trgm_ops"},
+    )

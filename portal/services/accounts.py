@@ -1,13 +1,13 @@
 """Accounts: registration, confirmation, login, password reset and change."""
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import utcnow
 from portal.email import queue_email
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import User
 from portal.security import DUMMY_HASH, hash_password, verify_password
 from portal.services import throttle, tokens

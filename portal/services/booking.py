@@ -1,7 +1,6 @@
 """Booking from the client's side: request a slot, cancel a consultation."""
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -9,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from portal.clock import utcnow
 from portal.email import queue_email
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import ACTIVE_STATUSES, CANCEL_REASONS, Consultation, Slot, User
 from portal.services.errors import DomainError
 

@@ -1,9 +1,9 @@
 """Moderation: admins block and unblock accounts; every effective action is logged."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import ModerationLog, User
 from portal.services.errors import DomainError
 

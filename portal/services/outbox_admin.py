@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.clock import utcnow
 from portal.email import dispatch
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import OutboxEmail
 from portal.models.outbox import EMAIL_STATES
 from portal.services.errors import DomainError
@@ -102,6 +102,6 @@ def requeue(outbox_id: int) -> None:
 
 def state_label(state: str) -> str:
     """The word shown for an outbox state."""
-    from flask_babel import gettext as _
+    from portal.i18n import gettext as _
 
     return {"queued": _("queued"), "sent": _("sent"), "failed": _("failed")}.get(state, state)

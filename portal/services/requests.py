@@ -2,13 +2,13 @@
 
 from flask import abort
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
 from portal.email import queue_email
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.i18n import status_labels
 from portal.ics import consultation_ics
 from portal.models import Consultation, Slot, User

@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 from flask import abort
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -13,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from portal.clock import utcnow
 from portal.email import queue_email
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.ics import consultation_ics
 from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
 from portal.services.errors import DomainError

@@ -119,3 +119,47 @@ def test_times_are_shown_in_the_viewers_zone_with_the_offset(app, zone, locale, 
     with app.test_request_context():
         g.timezone, g.locale = zone, locale
         assert str(time_tag(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))) == html
+
+
+def test_the_remembered_catalogue_follows_force_locale_and_back(app):
+    """Templates find the catalogue once per request and language; force_locale (emails) still switches it."""
+    from flask import render_template_string
+
+    from portal.i18n import gettext, minutes_text
+
+    page = "{{ _('Find a slot') }} · {{ 45|minutes }}"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert render_template_string(page) == "Find a slot · 45 min"
+        with force_locale("ru"):
+            assert render_template_string(page) == "Найти время · 45 мин"
+            assert gettext("Your account is blocked") == "Ваш аккаунт заблокирован"
+        assert render_template_string(page) == "Find a slot · 45 min"
+        assert minutes_text(5) == "5 min"
+        with force_locale("ru"):
+            assert str(time_tag(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))).endswith(">пт, 27 нояб. 2026, 10:00</time>")
+        assert str(time_tag(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))).endswith(">Fri, 27 Nov 2026, 10:00</time>")
+
+
+def test_template_gettext_escapes_variables_not_the_translation(app):
+    """The newstyle-gettext contract: the message is trusted, its variables are escaped, %% stays a per cent."""
+    from flask import render_template_string
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        html = render_template_string("{{ _('Reason: %(text)s', text=t) }}|{{ _('100%% sure') }}", t="<b>&")
+    assert html == "Reason: &lt;b&gt;&amp;|100% sure"
+
+
+def test_url_pattern_builds_the_same_urls_as_url_for(app):
+    from flask import url_for
+
+    from portal.web import url_pattern
+
+    with app.test_request_context():
+        for endpoint, param in [
+            ("specialist.edit_slot", "slot_id"),
+            ("client.request_slot", "slot_id"),
+            ("client.cancel", "consultation_id"),
+            ("admin.block", "user_id"),
+        ]:
+            for ident in (1, 42, 2147483647):
+                assert url_pattern(endpoint, param).format(ident) == url_for(endpoint, **{param: ident})

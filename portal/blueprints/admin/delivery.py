@@ -1,12 +1,12 @@
 """Admin email delivery page: the outbox, stuck rows, the RQ queue, and retrying failed emails."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from portal.access import role_required, safe_next
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.listing import emails_page
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.models.outbox import EMAIL_STATES
 from portal.services import outbox_admin
 from portal.services.errors import DomainError

@@ -1,11 +1,11 @@
 """Admin forms: the list filters (GET) and the moderation buttons (POST with CSRF)."""
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
 from portal.forms import PortalForm
+from portal.i18n import lazy_gettext as _l
 
 
 class FilterForm(PortalForm):

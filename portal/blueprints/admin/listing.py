@@ -1,9 +1,12 @@
 """The admin lists: one bounded query per page, keyset pagination on (created_at, id)."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import NamedTuple
 
 from flask import current_app, request
-from sqlalchemy import Select, func, literal, or_, select, tuple_
+from sqlalchemy import Select, bindparam, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased, contains_eager, defer
 
 from portal.extensions import db
@@ -30,8 +33,14 @@ def cursor_arg(name: str) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
-def keyset_page(stmt: Select, model, *, oldest_first: bool = False) -> Page:
-    """Run `stmt` for the page after `?after=<id>` or before `?before=<id>` in (created_at, id) order."""
+def keyset_page(stmt: Select, model, *, oldest_first: bool = False, make=None, table=None, params=None) -> Page:
+    """Run `stmt` for the page after `?after=<id>` or before `?before=<id>` in (created_at, id) order.
+
+    `make` turns each result row into an item (for a statement of columns); by default rows are the model's.
+    `model` may be an alias of `table` (the mapped class, where a cursor's position is looked up);
+    `params` are the values of the statement's bound parameters.
+    """
+    table = table or model
     size = current_app.config["PAGE_SIZE"]
     after, before = cursor_arg("after"), cursor_arg("before")
     forward = before is None or after is not None
@@ -40,10 +49,11 @@ def keyset_page(stmt: Select, model, *, oldest_first: bool = False) -> Page:
     # Rows further down the list have larger keys when oldest come first, smaller when newest do.
     descend = forward != oldest_first
     if cursor is not None:
-        anchor = tuple_(select(model.created_at).where(model.id == cursor).scalar_subquery(), literal(cursor))
+        anchor = tuple_(select(table.created_at).where(table.id == cursor).scalar_subquery(), literal(cursor))
         stmt = stmt.where(key < anchor if descend else key > anchor)
     order = (model.created_at.desc(), model.id.desc()) if descend else (model.created_at.asc(), model.id.asc())
-    rows = list(db.session.scalars(stmt.order_by(*order).limit(size + 1)))
+    result = db.session.execute(stmt.order_by(*order).limit(size + 1), params)
+    rows = [make(row) for row in result] if make else list(result.scalars())
     more = len(rows) > size
     rows = rows[:size]
     if forward:
@@ -52,18 +62,75 @@ def keyset_page(stmt: Select, model, *, oldest_first: bool = False) -> Page:
     return Page(rows, rows[0].id if more else None, rows[-1].id if rows else None)
 
 
+class UserRow(NamedTuple):
+    """A row of the users page (columns, not ORM objects: no password hash, no bio)."""
+
+    id: int
+    username: str
+    email: str
+    role: str
+    display_name: str | None
+    confirmed_at: datetime | None
+    is_blocked: bool
+    blocked_reason: str | None
+    created_at: datetime
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+_USER_COLUMNS = (
+    "id",
+    "username",
+    "email",
+    "role",
+    "display_name",
+    "confirmed_at",
+    "is_blocked",
+    "blocked_reason",
+    "created_at",
+)
+TRIGRAM = 3  # a search this long can use the trigram indexes
+
+
 def users_page(search: str = "", role: str = "", blocked: str = "", oldest_first: bool = False) -> Page:
     """Users matching the search (username or email, any case) and filters."""
-    stmt = select(User).options(defer(User.password_hash, raiseload=True), defer(User.bio, raiseload=True))
-    if search:
-        stmt = stmt.where(
-            or_(User.username.icontains(search, autoescape=True), User.email.icontains(search, autoescape=True))
-        )
+    stmt, found = _users_stmt(len(search) >= TRIGRAM if search else None, bool(role), bool(blocked))
+    values = {"pattern": _like(search), "role": role, "blocked": blocked == "yes"}
+    return keyset_page(stmt, found, oldest_first=oldest_first, make=_user_row, table=User, params=values)
+
+
+def _like(text: str) -> str:
+    """An ILIKE pattern matching the text anywhere, its %, _ and \\ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@cache
+def _users_stmt(search: bool | None, role: bool, blocked: bool):
+    """The users page's statement for this set of filters (built once each; values bound per call).
+
+    `search` is None without a search, True for one long enough for the trigram indexes.
+    """
+    conditions = []
+    if search is not None:
+        pattern = bindparam("pattern")
+        conditions.append(or_(User.username.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")))
     if role:
-        stmt = stmt.where(User.role == role)
+        conditions.append(User.role == bindparam("role"))
     if blocked:
-        stmt = stmt.where(User.is_blocked.is_(blocked == "yes"))
-    return keyset_page(stmt, User, oldest_first=oldest_first)
+        conditions.append(User.is_blocked == bindparam("blocked"))
+    found = User
+    if search:
+        # Find the matches first (trigram indexes), then sort them. Otherwise PostgreSQL, which cannot
+        # estimate how rare a substring is, walks every user in join order looking for a page of matches.
+        matching = select(User).where(*conditions).cte("matching_users")
+        found, conditions = aliased(User, matching.prefix_with("MATERIALIZED", dialect="postgresql")), []
+    return select(*(getattr(found, name) for name in _USER_COLUMNS)).where(*conditions), found
+
+
+def _user_row(row) -> UserRow:
+    return UserRow(*row)
 
 
 def log_page(admin_name: str = "", user_name: str = "") -> Page:

@@ -1,7 +1,6 @@
 """Admin pages: users, blocking and unblocking, the moderation log."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import role_required, safe_next
@@ -9,6 +8,7 @@ from portal.blueprints.admin import bp
 from portal.blueprints.admin.forms import BlockForm, LogFilterForm, UserSearchForm
 from portal.blueprints.admin.listing import Page, log_page, users_page
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.models import User
 from portal.services import moderation
 from portal.services.errors import DomainError

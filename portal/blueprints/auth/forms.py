@@ -2,12 +2,12 @@
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from portal.forms import PortalForm
 from portal.i18n import LANGUAGES, is_timezone, timezone_names
+from portal.i18n import lazy_gettext as _l
 from portal.security import password_problem
 
 USERNAME_RULE = Regexp(r"^[A-Za-z0-9._-]+\Z", message=_l("Use only letters A–Z, digits and . _ -"))

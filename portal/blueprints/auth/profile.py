@@ -1,12 +1,12 @@
 """The profile page: personal details and the password change."""
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from portal.blueprints.auth import bp
 from portal.blueprints.auth.forms import PasswordChangeForm, ProfileForm
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.services import DomainError, accounts
 
 

@@ -2,13 +2,13 @@
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal.access import home_endpoint, safe_next
 from portal.blueprints.auth import bp
 from portal.blueprints.auth.forms import LoginForm, RegisterForm, ResendForm, ResetPasswordForm, ResetRequestForm
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.services import DomainError, accounts, throttle
 from portal.services.tokens import RESET, TokenInvalid, find_token
 

@@ -2,12 +2,12 @@
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
 from portal.forms import PortalForm
+from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_pgettext
 from portal.models import CANCEL_REASONS
 
 EARLIEST = date(2000, 1, 1)

@@ -1,7 +1,6 @@
 """Client pages: find a slot, request it, follow and cancel consultations."""
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import role_required, safe_next
@@ -10,6 +9,7 @@ from portal.blueprints.client.forms import CancelForm, SlotFilterForm, reason_la
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.forms import EmptyForm
+from portal.i18n import gettext as _
 from portal.ics import consultation_ics
 from portal.services import DomainError, booking
 
@@ -99,7 +99,6 @@ def consultations():
         page=page,
         past=past,
         now=now,
-        can_cancel=booking.can_cancel,
         reason_labels=reason_labels(),
         prev_url=page.prev_cursor and url_for("client.consultations", **tab, before=page.prev_cursor),
         next_url=page.next_cursor and url_for("client.consultations", **tab, after=page.next_cursor),

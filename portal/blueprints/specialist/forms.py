@@ -1,10 +1,10 @@
 """Forms of the specialist pages: a slot (new and edit) and the reason of a rejection."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, StringField, SubmitField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.forms import PortalForm
+from portal.i18n import lazy_gettext as _l
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 

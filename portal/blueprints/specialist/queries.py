@@ -2,12 +2,15 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import and_, func, select, tuple_
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy import and_, bindparam, func, select, tuple_
+from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.models import Consultation, Slot, User
+from portal.models.slot import shown_status
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -54,8 +57,13 @@ def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
         return None
 
 
-def keyset_page(stmt, sort_col, id_col, descending: bool, after: str | None, before: str | None, size: int, key):
-    """One page of `stmt` ordered by (sort_col, id_col), after or before a cursor; one extra row tells if more."""
+def keyset_page(
+    stmt, sort_col, id_col, descending: bool, after: str | None, before: str | None, size: int, key, params=None
+):
+    """One page of `stmt` ordered by (sort_col, id_col), after or before a cursor; one extra row tells if more.
+
+    `params` are the values of the statement's bound parameters.
+    """
     backward = before is not None and decode_cursor(before) is not None
     cursor = decode_cursor(before if backward else after)
     ascending = descending == backward
@@ -63,7 +71,7 @@ def keyset_page(stmt, sort_col, id_col, descending: bool, after: str | None, bef
         bound = tuple_(sort_col, id_col)
         stmt = stmt.where(bound > tuple_(*cursor) if ascending else bound < tuple_(*cursor))
     order = (sort_col.asc(), id_col.asc()) if ascending else (sort_col.desc(), id_col.desc())
-    rows = list(db.session.execute(stmt.order_by(*order).limit(size + 1)))
+    rows = list(db.session.execute(stmt.order_by(*order).limit(size + 1), params))
     more = len(rows) > size
     rows = rows[:size]
     if backward:
@@ -96,10 +104,50 @@ def _slot_rows_stmt(specialist_id: int):
     )
 
 
+class SlotTimes(NamedTuple):
+    """What the calendar shows of a slot (a row of columns, not an ORM object: a week has dozens)."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
+class ClientName(NamedTuple):
+    username: str
+
+
+@cache
+def _week_stmt():
+    """The calendar's statement, built once (building it costs more than running it); values bound per call."""
+    pending = (
+        select(func.count(Consultation.id))
+        .where(Consultation.slot_id == Slot.id, Consultation.status == "pending")
+        .correlate(Slot)
+        .scalar_subquery()
+    )
+    booked = aliased(Consultation)
+    client = aliased(User)
+    return (
+        select(Slot.id, Slot.starts_at, Slot.ends_at, pending.label("pending"), client.username)
+        .outerjoin(booked, and_(booked.slot_id == Slot.id, booked.status == "accepted"))
+        .outerjoin(client, client.id == booked.client_id)
+        .where(Slot.specialist_id == bindparam("specialist_id"), Slot.deleted_at.is_(None))
+        .where(Slot.starts_at < bindparam("end"), Slot.ends_at > bindparam("start"))
+        .order_by(Slot.starts_at)
+    )
+
+
 def week_slots(specialist_id: int, start: datetime, end: datetime) -> list[SlotRow]:
     """Every live slot touching [start, end): bounded by the week, so no pagination."""
-    stmt = _slot_rows_stmt(specialist_id).where(Slot.starts_at < end, Slot.ends_at > start).order_by(Slot.starts_at)
-    return [SlotRow(slot, pending, client) for slot, pending, client in db.session.execute(stmt)]
+    rows = db.session.execute(_week_stmt(), {"specialist_id": specialist_id, "start": start, "end": end})
+    return [
+        SlotRow(SlotTimes(ident, starts_at, ends_at), pending, ClientName(username) if username else None)
+        for ident, starts_at, ends_at, pending, username in rows
+    ]
 
 
 def slot_page(specialist_id: int, now: datetime, past: bool, after=None, before=None, size: int = 20) -> Page:
@@ -117,15 +165,51 @@ def slot_page(specialist_id: int, now: datetime, past: bool, after=None, before=
     )
 
 
-def request_page(specialist_id: int, now: datetime, tab: str, after=None, before=None, size: int = 20) -> Page:
-    """Requests on the specialist's slots with slot and client; pending ones soonest first, others latest first."""
-    stmt = (
-        select(Consultation)
+class RequestRow(NamedTuple):
+    """A row of the requests page: the request, its slot's times and the client (columns, not ORM objects)."""
+
+    id: int
+    status: str
+    reject_reason: str | None
+    cancel_comment: str | None
+    created_at: datetime
+    starts_at: datetime
+    ends_at: datetime
+    client_username: str
+    client_display_name: str | None
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    def display_status(self, now: datetime) -> str:
+        return shown_status(self.status, self.starts_at, now)
+
+
+@cache
+def _requests_stmt():
+    """The requests page's base statement, built once; the specialist's id is bound per call."""
+    return (
+        select(
+            Consultation.id,
+            Consultation.status,
+            Consultation.reject_reason,
+            Consultation.cancel_comment,
+            Consultation.created_at,
+            Slot.starts_at,
+            Slot.ends_at,
+            User.username,
+            User.display_name,
+        )
         .join(Slot, Slot.id == Consultation.slot_id)
         .join(User, User.id == Consultation.client_id)
-        .options(contains_eager(Consultation.slot), contains_eager(Consultation.client))
-        .where(Slot.specialist_id == specialist_id)
+        .where(Slot.specialist_id == bindparam("specialist_id"))
     )
+
+
+def request_page(specialist_id: int, now: datetime, tab: str, after=None, before=None, size: int = 20) -> Page:
+    """Requests on the specialist's slots with slot and client; pending ones soonest first, others latest first."""
+    stmt = _requests_stmt()
     if tab == "pending":
         stmt = stmt.where(Consultation.status == "pending", Slot.starts_at > now)
     elif tab == "cancelled":
@@ -140,5 +224,6 @@ def request_page(specialist_id: int, now: datetime, tab: str, after=None, before
         after=after,
         before=before,
         size=size,
-        key=lambda row: (row[0], (row[0].slot.starts_at, row[0].id)),
+        key=lambda row: (RequestRow(*row), (row.starts_at, row.id)),
+        params={"specialist_id": specialist_id},
     )

@@ -3,8 +3,6 @@
 from datetime import date, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.access import role_required, safe_next
@@ -14,6 +12,8 @@ from portal.blueprints.specialist.week import build_week, local_midnight, parse_
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.forms import EmptyForm
+from portal.i18n import gettext as _
+from portal.i18n import ngettext
 from portal.models import User
 from portal.services import requests as requests_service
 from portal.services import slots as slots_service
@@ -208,7 +208,6 @@ def consultations():
         page=page,
         status=status,
         now=now,
-        form=EmptyForm(),
         prev_url=prev_url,
         next_url=next_url,
         back=request.full_path if request.query_string else request.path,

@@ -47,6 +47,23 @@ class CalendarSlot:
     grid_span: int
     past: bool
 
+    # What the grid shows of the times: "09:00" and "2026-11-27T09:00+01:00" (the start and end are local).
+    @property
+    def start_text(self) -> str:
+        return f"{self.start.hour:02d}:{self.start.minute:02d}"
+
+    @property
+    def end_text(self) -> str:
+        return f"{self.end.hour:02d}:{self.end.minute:02d}"
+
+    @property
+    def start_iso(self) -> str:
+        return self.start.isoformat(timespec="minutes")
+
+    @property
+    def end_iso(self) -> str:
+        return self.end.isoformat(timespec="minutes")
+
 
 @dataclass
 class Day:
