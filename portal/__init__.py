@@ -17,10 +17,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import auth_session, email, i18n, web
+    from portal import auth_session, dbpool, email, i18n, web
     from portal.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    dbpool.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

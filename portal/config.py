@@ -77,7 +77,8 @@ def load_config(overrides: dict | None = None) -> dict:
     redis_url = env.get("REDIS_URL") or None
     engine_options: dict = {"pool_pre_ping": True}
     if database_url.startswith("postgresql"):
-        engine_options.update(pool_size=5, max_overflow=10, pool_recycle=1800)
+        # Not a ping on every checkout: portal/dbpool.py checks connections that sat idle.
+        engine_options.update(pool_pre_ping=False, pool_size=5, max_overflow=10, pool_recycle=1800)
 
     config = {
         "EMBEDDED": embedded,

@@ -187,13 +187,13 @@ def time_tag(value: datetime | None, fmt: str = "full") -> Markup:
         text = date_text(local.date(), locale, "medium")
     else:
         text = date_text(local.date(), locale, "EEE, d MMM y") + ", " + hhmm
-    return Markup('<time datetime="{}">{}</time>').format(iso_minutes(local), text)
+    return Markup('<time datetime="%s">%s</time>') % (iso_minutes(local), text)
 
 
 def day_tag(value) -> Markup:
     """A calendar date (no time) as <time datetime="YYYY-MM-DD">."""
     text = date_text(value, _viewer()[0], "EEE, d MMM")
-    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
+    return Markup('<time datetime="%s">%s</time>') % (value.isoformat(), text)
 
 
 def minutes_text(minutes: int) -> str:

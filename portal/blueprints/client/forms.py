@@ -20,6 +20,16 @@ def reasonable_date(form, field):
         raise ValidationError(_l("Enter a date between 2000 and 2199."))
 
 
+class FilterDateField(DateField):
+    """A date filter left empty is no filter, not an invalid date (no error message to translate and drop)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not "".join(valuelist).strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
 class SlotFilterForm(PortalForm):
     """Filters of the slot finder, read from the query string (no CSRF: it changes nothing)."""
 
@@ -35,8 +45,8 @@ class SlotFilterForm(PortalForm):
         _l("Specialty"), validators=[Optional(), Length(max=100, message=_l("Use at most 100 characters."))]
     )
     # "To" alone means an email's recipient elsewhere in the portal.
-    date_from = DateField(lazy_pgettext("date range", "From"), validators=[Optional(), reasonable_date])
-    date_to = DateField(lazy_pgettext("date range", "To"), validators=[Optional(), reasonable_date])
+    date_from = FilterDateField(lazy_pgettext("date range", "From"), validators=[Optional(), reasonable_date])
+    date_to = FilterDateField(lazy_pgettext("date range", "To"), validators=[Optional(), reasonable_date])
     submit = SubmitField(_l("Filter"))
 
     def validate_date_to(self, field):

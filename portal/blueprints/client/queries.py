@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -97,11 +97,6 @@ def _offered_slots() -> Select:
     )
 
 
-def offered_slots() -> Select:
-    """Free slots of active specialists starting after the bound `now`, with the specialist's details."""
-    return _offered_slots()
-
-
 def matching_specialists(filters: SlotFilters) -> list[int] | None:
     """Ids of the active specialists whose name, username or specialty match the filters; None: no such filter.
 
@@ -120,15 +115,39 @@ def matching_specialists(filters: SlotFilters) -> list[int] | None:
     return list(db.session.scalars(stmt))
 
 
-def filter_slots(stmt: Select, filters: SlotFilters, specialist_ids: list[int] | None) -> Select:
-    """Narrow the offered slots to these specialists and to a range of days in the client's zone."""
-    if specialist_ids is not None:
-        stmt = stmt.where(Slot.specialist_id.in_(specialist_ids))
-    if filters.date_from:
-        stmt = stmt.where(Slot.starts_at >= day_start(filters.date_from, filters.timezone))
-    if filters.date_to:
-        stmt = stmt.where(Slot.starts_at < day_start(filters.date_to + timedelta(days=1), filters.timezone))
+@cache
+def _filtered_slots(by_specialist: bool, since: bool, until: bool) -> Select:
+    """The offered slots narrowed by the filters in use (one statement per combination, values bound)."""
+    stmt = _offered_slots()
+    if by_specialist:
+        stmt = stmt.where(Slot.specialist_id.in_(bindparam("specialist_ids", expanding=True)))
+    if since:
+        stmt = stmt.where(Slot.starts_at >= bindparam("since", type_=Slot.starts_at.type))
+    if until:
+        stmt = stmt.where(Slot.starts_at < bindparam("until", type_=Slot.starts_at.type))
     return stmt
+
+
+def filter_slots(filters: SlotFilters, specialist_ids: list[int] | None) -> tuple[Select, dict]:
+    """The statement and bound values narrowing the offered slots to these specialists and a range of days
+    in the client's zone."""
+    values: dict = {} if specialist_ids is None else {"specialist_ids": specialist_ids}
+    if filters.date_from:
+        values["since"] = day_start(filters.date_from, filters.timezone)
+    if filters.date_to:
+        values["until"] = day_start(filters.date_to + timedelta(days=1), filters.timezone)
+    stmt = _filtered_slots("specialist_ids" in values, "since" in values, "until" in values)
+    return stmt, values
+
+
+@lru_cache(maxsize=256)
+def _paged(stmt: Select, columns: tuple, ascending: bool, with_cursor: bool, limit: int) -> Select:
+    """`stmt` ordered by `columns` from a bound cursor position, one row more than a page (built once)."""
+    if with_cursor:
+        position = tuple_(*columns)
+        mark = tuple_(*(bindparam(f"cursor_{i}", type_=column.type) for i, column in enumerate(columns)))
+        stmt = stmt.where(position > mark if ascending else position < mark)
+    return stmt.order_by(*(c.asc() if ascending else c.desc() for c in columns)).limit(limit + 1)
 
 
 def keyset_page(
@@ -141,12 +160,10 @@ def keyset_page(
     forward = before is None
     cursor = decode_cursor(after if forward else before)
     ascending = forward != descending
-    position = tuple_(*columns)
-    paged = stmt
+    values = dict(params or {})
     if cursor:
-        paged = paged.where(position > cursor if ascending else position < cursor)
-    order = [c.asc() if ascending else c.desc() for c in columns]
-    result = db.session.execute(paged.order_by(*order).limit(limit + 1), params)
+        values.update({f"cursor_{i}": value for i, value in enumerate(cursor)})
+    result = db.session.execute(_paged(stmt, tuple(columns), ascending, cursor is not None, limit), values)
     rows = [make(row) for row in result] if make else list(result.scalars())
     more = len(rows) > limit
     rows = rows[:limit]
@@ -166,9 +183,10 @@ def slot_page(now: datetime, filters: SlotFilters, limit: int, after=None, befor
     specialist_ids = matching_specialists(filters)
     if specialist_ids == []:  # nobody matches: no slot can
         return Page([])
-    stmt = filter_slots(offered_slots(), filters, specialist_ids)
+    stmt, values = filter_slots(filters, specialist_ids)
     key = lambda s: (s.starts_at, s.id)  # noqa: E731
-    return keyset_page(stmt, (Slot.starts_at, Slot.id), key, limit, after, before, params={"now": now}, make=_offered)
+    columns = (Slot.starts_at, Slot.id)
+    return keyset_page(stmt, columns, key, limit, after, before, params={"now": now, **values}, make=_offered)
 
 
 def _offered(row) -> OfferedSlot:
@@ -227,8 +245,9 @@ class MyConsultation(NamedTuple):
 
 
 @cache
-def _my_consultations() -> Select:
-    """The client list's base statement, built once; the client's id is bound per call."""
+def _my_consultations(past: bool) -> Select:
+    """The client list's statement (past or upcoming), built once; the client's id and `now` bound per call."""
+    now = bindparam("now", type_=Slot.starts_at.type)
     return (
         select(
             Consultation.id,
@@ -244,12 +263,13 @@ def _my_consultations() -> Select:
         .join(Consultation.slot)
         .join(Slot.specialist)
         .where(Consultation.client_id == bindparam("client_id"))
+        .where(Slot.starts_at <= now if past else Slot.starts_at > now)
     )
 
 
 def consultation_page(client_id: int, now: datetime, past: bool, limit: int, after=None, before=None) -> Page:
     """A page of the client's consultations: upcoming soonest first, or past latest first."""
-    stmt = _my_consultations().where(Slot.starts_at <= now if past else Slot.starts_at > now)
+    stmt = _my_consultations(past)
     columns = (Slot.starts_at, Consultation.id)
     return keyset_page(
         stmt,
@@ -259,7 +279,7 @@ def consultation_page(client_id: int, now: datetime, past: bool, limit: int, aft
         after,
         before,
         descending=past,
-        params={"client_id": client_id},
+        params={"client_id": client_id, "now": now},
         make=_my_consultation,
     )
 
