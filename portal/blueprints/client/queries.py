@@ -6,7 +6,7 @@ from functools import cache, lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, exists, or_, select, tuple_
+from sqlalchemy import Select, bindparam, case, exists, func, or_, select, tuple_
 
 from portal.extensions import db
 from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
@@ -75,6 +75,7 @@ class OfferedSlot(NamedTuple):
     username: str
     display_name: str | None
     specialty: str | None
+    mine: int | None  # the client's own request on it: _PRECEDENCE of its status, None without one
 
     @property
     def duration_minutes(self) -> int:
@@ -84,13 +85,31 @@ class OfferedSlot(NamedTuple):
     def specialist_name(self) -> str:
         return self.display_name or self.username
 
+    @property
+    def my_state(self) -> str | None:
+        """accepted, pending or rejected: what the client's own request on this slot shows instead of Request."""
+        return _STATE_OF.get(self.mine)
+
+
+# Which of a client's requests on a slot decides what its row shows.
+_PRECEDENCE = {"accepted": 3, "pending": 2, "rejected": 1}
+_STATE_OF = {rank: status for status, rank in _PRECEDENCE.items()}
+
 
 @cache
 def _offered_slots() -> Select:
-    """The finder's base statement, built once (building it costs more than running it); `now` bound per call."""
+    """The finder's base statement, built once (building it costs more than running it); `now` and the
+    client's id bound per call. The client's own request on each slot comes in the same query."""
     booked = exists().where(Consultation.slot_id == Slot.id, Consultation.status == "accepted")
+    mine = (
+        select(func.max(case(_PRECEDENCE, value=Consultation.status)))
+        .where(Consultation.slot_id == Slot.id, Consultation.client_id == bindparam("client_id"))
+        .correlate(Slot)
+        .scalar_subquery()
+    )
+    columns = (Slot.id, Slot.starts_at, Slot.ends_at, Slot.note, User.username, User.display_name, User.specialty)
     return (
-        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.note, User.username, User.display_name, User.specialty)
+        select(*columns, mine)
         .join(Slot.specialist)
         .where(Slot.deleted_at.is_(None), Slot.starts_at > bindparam("now"), ~booked)
         .where(User.role == "specialist", User.is_blocked.is_(False), User.confirmed_at.is_not(None))
@@ -178,41 +197,21 @@ def keyset_page(
     return page
 
 
-def slot_page(now: datetime, filters: SlotFilters, limit: int, after=None, before=None) -> Page:
-    """A page of offered slots, soonest first."""
+def slot_page(client_id: int, now: datetime, filters: SlotFilters, limit: int, after=None, before=None) -> Page:
+    """A page of offered slots, soonest first, each with the client's own request state on it."""
     specialist_ids = matching_specialists(filters)
     if specialist_ids == []:  # nobody matches: no slot can
         return Page([])
     stmt, values = filter_slots(filters, specialist_ids)
     key = lambda s: (s.starts_at, s.id)  # noqa: E731
     columns = (Slot.starts_at, Slot.id)
-    return keyset_page(stmt, columns, key, limit, after, before, params={"now": now, **values}, make=_offered)
+    return keyset_page(
+        stmt, columns, key, limit, after, before, params={"now": now, "client_id": client_id, **values}, make=_offered
+    )
 
 
 def _offered(row) -> OfferedSlot:
     return OfferedSlot(*row)
-
-
-# Which of a client's requests on a slot decides what its row shows.
-_PRECEDENCE = {"accepted": 3, "pending": 2, "rejected": 1}
-
-
-def my_requests_on(client_id: int, slot_ids: list[int]) -> dict[int, str]:
-    """The client's request state on each of these slots (accepted, pending or rejected), in one query."""
-    if not slot_ids:
-        return {}
-    rows = db.session.execute(
-        select(Consultation.slot_id, Consultation.status).where(
-            Consultation.client_id == client_id,
-            Consultation.slot_id.in_(slot_ids),
-            Consultation.status.in_(tuple(_PRECEDENCE)),
-        )
-    )
-    found: dict[int, str] = {}
-    for slot_id, status in rows:
-        if _PRECEDENCE[status] > _PRECEDENCE.get(found.get(slot_id, ""), 0):
-            found[slot_id] = status
-    return found
 
 
 class MyConsultation(NamedTuple):

@@ -37,9 +37,13 @@ def slots():
     form.validate()
     filters, args = _filters(form)
     page = queries.slot_page(
-        utcnow(), filters, _page_size(), after=request.args.get("after"), before=request.args.get("before")
+        current_user.id,
+        utcnow(),
+        filters,
+        _page_size(),
+        after=request.args.get("after"),
+        before=request.args.get("before"),
     )
-    states = queries.my_requests_on(current_user.id, [slot.id for slot in page.items])
     prev_url = page.prev_cursor and url_for("client.slots", **args, before=page.prev_cursor)
     next_url = page.next_cursor and url_for("client.slots", **args, after=page.next_cursor)
     here = request.full_path if request.query_string else request.path
@@ -47,7 +51,6 @@ def slots():
         "client/slots.html",
         form=form,
         page=page,
-        states=states,
         filtered=bool(args),
         prev_url=prev_url,
         next_url=next_url,

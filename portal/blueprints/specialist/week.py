@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
 from portal.blueprints.specialist.queries import SlotRow
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -47,22 +49,25 @@ class CalendarSlot:
     grid_span: int
     past: bool
 
-    # What the grid shows of the times: "09:00" and "2026-11-27T09:00+01:00" (the start and end are local).
+    # What the grid shows of a slot, each built in one piece rather than from a dozen template expressions
+    # (a busy week has 70 slots): its classes, "09:00–09:45", and that as two <time> elements.
     @property
-    def start_text(self) -> str:
-        return f"{self.start.hour:02d}:{self.start.minute:02d}"
+    def css_class(self) -> str:
+        classes = f"slot state-{self.row.state} r-{self.grid_row} s-{self.grid_span}"
+        return classes + (" is-past" if self.past else "") + (" compact" if self.grid_span < 2 else "")
 
     @property
-    def end_text(self) -> str:
-        return f"{self.end.hour:02d}:{self.end.minute:02d}"
+    def span_text(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
 
     @property
-    def start_iso(self) -> str:
-        return self.start.isoformat(timespec="minutes")
-
-    @property
-    def end_iso(self) -> str:
-        return self.end.isoformat(timespec="minutes")
+    def span_html(self) -> Markup:
+        return Markup('<time datetime="%s">%s</time>–<time datetime="%s">%s</time>') % (
+            self.start.isoformat(timespec="minutes"),
+            f"{self.start:%H:%M}",
+            self.end.isoformat(timespec="minutes"),
+            f"{self.end:%H:%M}",
+        )
 
 
 @dataclass
