@@ -105,6 +105,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": public_url.startswith("https://"),
         "WTF_CSRF_TIME_LIMIT": None,
+        # No route carries a Flask-Limiter limit: the portal counts failures only, per account and per
+        # address (portal/services/throttle.py, on the same `limits` storage). Off, its per-request hooks
+        # are not installed at all.
+        "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "portal"),
         "RATELIMIT_HEADERS_ENABLED": False,
