@@ -7,7 +7,12 @@ logs it: a Redis outage must not lock everybody out.
 """
 
 import logging
+import threading
 
+# redis is imported whole before any request thread: limits imports it lazily, and a thread that finds it
+# half-imported by another reads its version as 0.0.0 and refuses it (seen under gunicorn's threaded
+# workers on the first concurrent logins).
+import redis  # noqa: F401
 from flask import current_app
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
@@ -17,12 +22,18 @@ from limits.strategies import MovingWindowRateLimiter
 log = logging.getLogger(__name__)
 
 _EXTENSION = "portal_throttle"
+_CREATING = threading.Lock()
 
 
 def _strategy() -> MovingWindowRateLimiter:
     app = current_app._get_current_object()
     strategy = app.extensions.get(_EXTENSION)
-    if strategy is None:
+    if strategy is not None:
+        return strategy
+    with _CREATING:  # one store per app, even when its first requests arrive together
+        strategy = app.extensions.get(_EXTENSION)
+        if strategy is not None:
+            return strategy
         uri = app.config["RATELIMIT_STORAGE_URI"]
         options = {"wrap_exceptions": True}
         if uri.startswith(("redis://", "rediss://", "unix://")):

@@ -109,8 +109,12 @@ class Storm:
         self.note(browser.follow(browser.post(form.action, form.values(reason="Personal"))))
 
     def specialist(self, username: str, start: threading.Barrier) -> None:
-        browser = self.browser(username)
-        start.wait()
+        try:
+            browser = self.browser(username)
+        except BaseException:
+            start.abort()  # the other desks must not wait for this one: the failure is reported
+            raise
+        start.wait(timeout=60)
         day = (utcnow() + timedelta(days=3)).date().isoformat()
         # Both browsers of one specialist publish the same overlapping slots at the same moment.
         for begin, end in (("14:00", "15:00"), ("14:30", "15:30"), ("15:00", "16:00")):
