@@ -11,7 +11,7 @@ from flask_babel import get_locale, get_timezone, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from jinja2 import pass_eval_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal.extensions import babel
 
@@ -187,13 +187,14 @@ def time_tag(value: datetime | None, fmt: str = "full") -> Markup:
         text = date_text(local.date(), locale, "medium")
     else:
         text = date_text(local.date(), locale, "EEE, d MMM y") + ", " + hhmm
-    return Markup('<time datetime="%s">%s</time>') % (iso_minutes(local), text)
+    # The ISO form holds only digits, ":", "-", "+" and "T"; the words are escaped.
+    return Markup(f'<time datetime="{iso_minutes(local)}">{escape(text)}</time>')  # noqa: S704
 
 
 def day_tag(value) -> Markup:
     """A calendar date (no time) as <time datetime="YYYY-MM-DD">."""
     text = date_text(value, _viewer()[0], "EEE, d MMM")
-    return Markup('<time datetime="%s">%s</time>') % (value.isoformat(), text)
+    return Markup(f'<time datetime="{value.isoformat()}">{escape(text)}</time>')  # noqa: S704 - as in time_tag
 
 
 def minutes_text(minutes: int) -> str:

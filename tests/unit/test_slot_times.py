@@ -115,6 +115,13 @@ def test_build_week_places_slots_on_quarter_hour_rows():
     assert (tuesday.grid_row, tuesday.grid_span, tuesday.past) == (9, 3, True)  # 09:00 local, 3 quarters
     # 16:30 local is 38 quarter hours after 07:00: row 39; two hours span 8 rows.
     assert (thursday.grid_row, thursday.grid_span, thursday.row.state) == (39, 8, "pending")
+    # What the grid prints of them, in Berlin time.
+    assert tuesday.css_class == "slot state-free r-9 s-3 is-past"
+    assert tuesday.span_text == "09:00–09:45"
+    assert str(tuesday.span_html) == (
+        '<time datetime="2026-03-10T09:00+01:00">09:00</time>–<time datetime="2026-03-10T09:45+01:00">09:45</time>'
+    )
+    assert thursday.css_class == "slot state-pending r-39 s-8"
 
 
 def test_build_week_grows_to_cover_early_and_late_slots():

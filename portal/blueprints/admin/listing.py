@@ -120,13 +120,14 @@ def _users_stmt(search: bool | None, role: bool, blocked: bool):
         conditions.append(User.role == bindparam("role"))
     if blocked:
         conditions.append(User.is_blocked == bindparam("blocked"))
-    found = User
-    if search:
-        # Find the matches first (trigram indexes), then sort them. Otherwise PostgreSQL, which cannot
-        # estimate how rare a substring is, walks every user in join order looking for a page of matches.
-        matching = select(User).where(*conditions).cte("matching_users")
-        found, conditions = aliased(User, matching.prefix_with("MATERIALIZED", dialect="postgresql")), []
-    return select(*(getattr(found, name) for name in _USER_COLUMNS)).where(*conditions), found
+    columns = [getattr(User, name) for name in _USER_COLUMNS]
+    if not search:
+        return select(*columns).where(*conditions), User
+    # Find the matches first (trigram indexes), then sort them. Otherwise PostgreSQL, which cannot
+    # estimate how rare a substring is, walks every user in join order looking for a page of matches.
+    matching = select(*columns).where(*conditions).cte("matching_users")
+    found = matching.prefix_with("MATERIALIZED", dialect="postgresql").c
+    return select(*(found[name] for name in _USER_COLUMNS)), found
 
 
 def _user_row(row) -> UserRow:
