@@ -54,9 +54,17 @@ def build_message(row: OutboxEmail) -> EmailMessage:
             maintype="text",
             subtype="calendar",
             filename="consultation.ics",
-            params={"method": "REQUEST"},
+            params={"method": ics_method(row.ics)},
         )
     return message
+
+
+def ics_method(ics: str) -> str:
+    """The calendar's METHOD (REQUEST or CANCEL), which mail clients also need on the attachment's type."""
+    for line in ics.splitlines():
+        if line.startswith("METHOD:"):
+            return line.removeprefix("METHOD:").strip()
+    return "PUBLISH"
 
 
 def smtp_send(message: EmailMessage) -> None:

@@ -1,4 +1,4 @@
-"""Calendar invitations (.ics) for accepted consultations."""
+"""Calendar invitations (.ics) for accepted consultations, and their cancellation."""
 
 from urllib.parse import urlsplit
 
@@ -33,8 +33,12 @@ def consultation_uid(consultation: Consultation) -> str:
     return f"consultation-{consultation.id}@{host}"
 
 
-def consultation_ics(consultation: Consultation) -> str:
-    """A METHOD:REQUEST calendar with one event: the consultation's time in UTC, specialist as organizer."""
+def consultation_ics(consultation: Consultation, cancel: bool = False) -> str:
+    """A METHOD:REQUEST calendar with one event: the consultation's time in UTC, specialist as organizer.
+
+    With `cancel`, METHOD:CANCEL for the same UID (STATUS:CANCELLED, a higher SEQUENCE): calendar clients
+    remove the event they added from the invitation.
+    """
     slot = _related(consultation, "slot", Slot, consultation.slot_id)
     specialist = _related(slot, "specialist", User, slot.specialist_id)
     client = _related(consultation, "client", User, consultation.client_id)
@@ -43,7 +47,7 @@ def consultation_ics(consultation: Consultation) -> str:
     calendar = Calendar()
     calendar.add("prodid", "-//Consultation Portal//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "REQUEST")
+    calendar.add("method", "CANCEL" if cancel else "REQUEST")
     event = Event()
     event.add("uid", consultation_uid(consultation))
     event.add("dtstamp", now)
@@ -61,6 +65,6 @@ def consultation_ics(consultation: Consultation) -> str:
     event.add("url", current_app.config["PUBLIC_URL"] + "/client/consultations")
     event.add("organizer", _address(specialist))
     event.add("attendee", _address(client, role="REQ-PARTICIPANT", partstat="ACCEPTED", rsvp="FALSE"))
-    event.add("status", "CONFIRMED")
+    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical().decode("utf-8")

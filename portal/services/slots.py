@@ -324,7 +324,17 @@ def delete_slot(specialist: User, slot_id: int) -> int:
         consultation.status = "cancelled_by_specialist"
         consultation.cancelled_at = now
         client = consultation.client
+        # An accepted consultation is in the client's calendar (its invitation): cancel it there too.
+        with force_locale(client.locale):
+            ics = consultation_ics(consultation, cancel=True) if was == "accepted" else None
         queue_email(
-            client, "slot_deleted", slot=slot, consultation=consultation, client=client, specialist=specialist, was=was
+            client,
+            "slot_deleted",
+            ics=ics,
+            slot=slot,
+            consultation=consultation,
+            client=client,
+            specialist=specialist,
+            was=was,
         )
     return len(consultations)

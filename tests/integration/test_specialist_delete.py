@@ -1,11 +1,14 @@
 """Deleting a slot: confirmed on its own page, consultations cancelled by the specialist, clients emailed."""
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 
+from portal.ics import consultation_uid
 from portal.models import Consultation, OutboxEmail, Slot
 from tests.conftest import body_of
 from tests.factories import make_consultation, make_slot, make_user
+from tests.integration.test_specialist_requests import calendar_part
 from tests.integration.test_specialist_slots import berlin, flashes
 
 DELETE = "/specialist/slots/{}/delete"
@@ -62,8 +65,18 @@ def test_deleting_a_booked_slot_cancels_and_emails_its_clients(app, client, auth
     text = body_of(to_booked)
     assert "dr_berlin" in text and "booked_one" in text and "cancelled" in text
     assert "Thursday, 12 March 2026, 18:00 (Asia/Tokyo)" in text and "http://portal.test/client/consultations" in text
+    # The accepted consultation was in the client's calendar: the email cancels it there (same UID).
+    assert "The attached calendar file (.ics) removes it from your calendar." in text
+    (part,) = [p for p in to_booked.walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_param("method") == "CANCEL"
+    cancel = Calendar.from_ical(calendar_part(to_booked))
+    (event,) = cancel.walk("VEVENT")
+    assert str(cancel["method"]) == "CANCEL" and str(event["status"]) == "CANCELLED"
+    with app.test_request_context():
+        assert str(event["uid"]) == consultation_uid(accepted)
     (to_waiting,) = mail.wait_for(1, to="waiting@example.com")
     assert "отменена" in body_of(to_waiting) or "отменён" in body_of(to_waiting)
+    assert calendar_part(to_waiting) == ""  # a request never made it into a calendar
     assert mail.to("earlier_one@example.com") == []
     assert {e.state for e in db.session.scalars(select(OutboxEmail))} <= {"queued", "sent"}
 

@@ -44,3 +44,21 @@ def test_invitation_loads_what_the_caller_did_not(app, db):
     db.session.expire_all()
     with app.test_request_context():
         assert "ORGANIZER;CN=lazy_doc:mailto:lazy_doc@example.com" in consultation_ics(consultation)
+
+
+def test_cancellation_removes_the_same_event(app, db, clock):
+    clock.set(datetime(2026, 3, 10, 8, 0, tzinfo=UTC))
+    requested = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
+    slot, client = make_slot(make_user("specialist")), make_user("client")
+    consultation = make_consultation(slot, client, status="accepted", created_at=requested)
+    # Each in a request of its own (a new app context: "now" is fixed per request).
+    with app.app_context(), app.test_request_context():  # accepted at 08:00
+        invitation = Calendar.from_ical(consultation_ics(consultation))
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    with app.app_context(), app.test_request_context():  # the slot deleted an hour later
+        cancellation = Calendar.from_ical(consultation_ics(consultation, cancel=True))
+    (invited,), (cancelled,) = invitation.walk("VEVENT"), cancellation.walk("VEVENT")
+    assert (str(invitation["method"]), str(invited["status"])) == ("REQUEST", "CONFIRMED")
+    assert (str(cancellation["method"]), str(cancelled["status"])) == ("CANCEL", "CANCELLED")
+    assert str(cancelled["uid"]) == str(invited["uid"])
+    assert int(cancelled["sequence"]) > int(invited["sequence"])
