@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, case, exists, func, or_, select, tuple_
@@ -11,6 +10,7 @@ from sqlalchemy import Select, bindparam, case, exists, func, or_, select, tuple
 from portal.extensions import db
 from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
 from portal.models.slot import shown_status
+from portal.rows import WithSpecialist
 from portal.services.booking import valid_id
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -65,8 +65,9 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-class OfferedSlot(NamedTuple):
-    """A row of the slot finder: the slot and its specialist's public details (columns, not ORM objects)."""
+@dataclass(frozen=True, slots=True)
+class OfferedSlot(WithSpecialist):
+    """A row of the slot finder: the slot and its specialist's public details."""
 
     id: int
     starts_at: datetime
@@ -76,14 +77,6 @@ class OfferedSlot(NamedTuple):
     display_name: str | None
     specialty: str | None
     mine: int | None  # the client's own request on it: _PRECEDENCE of its status, None without one
-
-    @property
-    def duration_minutes(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds() // 60)
-
-    @property
-    def specialist_name(self) -> str:
-        return self.display_name or self.username
 
     @property
     def my_state(self) -> str | None:
@@ -214,8 +207,9 @@ def _offered(row) -> OfferedSlot:
     return OfferedSlot(*row)
 
 
-class MyConsultation(NamedTuple):
-    """A row of the client's consultation list: the consultation, its slot's times, the specialist (columns)."""
+@dataclass(frozen=True, slots=True)
+class MyConsultation(WithSpecialist):
+    """A row of the client's consultation list: the consultation, its slot's times, the specialist."""
 
     id: int
     status: str
@@ -226,14 +220,6 @@ class MyConsultation(NamedTuple):
     username: str
     display_name: str | None
     specialty: str | None
-
-    @property
-    def duration_minutes(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds() // 60)
-
-    @property
-    def specialist_name(self) -> str:
-        return self.display_name or self.username
 
     def display_status(self, now: datetime) -> str:
         return shown_status(self.status, self.starts_at, now)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from portal.extensions import db
 from portal.models import Consultation, Slot, User
 from portal.models.slot import shown_status
+from portal.rows import Timed
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -86,8 +87,9 @@ def keyset_page(
     )
 
 
-def _slot_rows_stmt(specialist_id: int):
-    """Live slots of a specialist with their pending count and the client who booked each."""
+def _with_state(slot_columns: tuple, client_columns=lambda client: (client,)):
+    """Live slots (`slot_columns` of them) with their pending count and `client_columns(client)` of the client
+    who booked each (an aliased User, outer-joined: None for a slot nobody booked)."""
     pending = (
         select(func.count(Consultation.id))
         .where(Consultation.slot_id == Slot.id, Consultation.status == "pending")
@@ -97,23 +99,25 @@ def _slot_rows_stmt(specialist_id: int):
     booked = aliased(Consultation)
     client = aliased(User)
     return (
-        select(Slot, pending.label("pending"), client)
+        select(*slot_columns, pending.label("pending"), *client_columns(client))
         .outerjoin(booked, and_(booked.slot_id == Slot.id, booked.status == "accepted"))
         .outerjoin(client, client.id == booked.client_id)
-        .where(Slot.specialist_id == specialist_id, Slot.deleted_at.is_(None))
+        .where(Slot.deleted_at.is_(None))
     )
 
 
-class SlotTimes(NamedTuple):
+def _slot_rows_stmt(specialist_id: int):
+    """Live slots of a specialist with their pending count and the client who booked each."""
+    return _with_state((Slot,)).where(Slot.specialist_id == specialist_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotTimes(Timed):
     """What the calendar shows of a slot (a row of columns, not an ORM object: a week has dozens)."""
 
     id: int
     starts_at: datetime
     ends_at: datetime
-
-    @property
-    def duration_minutes(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds() // 60)
 
 
 class ClientName(NamedTuple):
@@ -123,19 +127,9 @@ class ClientName(NamedTuple):
 @cache
 def _week_stmt():
     """The calendar's statement, built once (building it costs more than running it); values bound per call."""
-    pending = (
-        select(func.count(Consultation.id))
-        .where(Consultation.slot_id == Slot.id, Consultation.status == "pending")
-        .correlate(Slot)
-        .scalar_subquery()
-    )
-    booked = aliased(Consultation)
-    client = aliased(User)
     return (
-        select(Slot.id, Slot.starts_at, Slot.ends_at, pending.label("pending"), client.username)
-        .outerjoin(booked, and_(booked.slot_id == Slot.id, booked.status == "accepted"))
-        .outerjoin(client, client.id == booked.client_id)
-        .where(Slot.specialist_id == bindparam("specialist_id"), Slot.deleted_at.is_(None))
+        _with_state((Slot.id, Slot.starts_at, Slot.ends_at), lambda client: (client.username,))
+        .where(Slot.specialist_id == bindparam("specialist_id"))
         .where(Slot.starts_at < bindparam("end"), Slot.ends_at > bindparam("start"))
         .order_by(Slot.starts_at)
     )
@@ -165,7 +159,8 @@ def slot_page(specialist_id: int, now: datetime, past: bool, after=None, before=
     )
 
 
-class RequestRow(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class RequestRow(Timed):
     """A row of the requests page: the request, its slot's times and the client (columns, not ORM objects)."""
 
     id: int
@@ -177,10 +172,6 @@ class RequestRow(NamedTuple):
     ends_at: datetime
     client_username: str
     client_display_name: str | None
-
-    @property
-    def duration_minutes(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds() // 60)
 
     def display_status(self, now: datetime) -> str:
         return shown_status(self.status, self.starts_at, now)

@@ -1,0 +1,27 @@
+"""Rows of the list pages: the columns a page shows (not ORM objects), and the little computed from them."""
+
+from datetime import datetime
+
+
+def minutes_between(start: datetime, end: datetime) -> int:
+    return int((end - start).total_seconds() // 60)
+
+
+class Timed:
+    """A row with `starts_at` and `ends_at`."""
+
+    __slots__ = ()
+
+    @property
+    def duration_minutes(self) -> int:
+        return minutes_between(self.starts_at, self.ends_at)
+
+
+class WithSpecialist(Timed):
+    """A row with the specialist's `username` and `display_name`."""
+
+    __slots__ = ()
+
+    @property
+    def specialist_name(self) -> str:
+        return self.display_name or self.username
