@@ -75,21 +75,29 @@ def is_timezone(name: str) -> bool:
 
 
 def translations():
-    """The current catalogue, as flask_babel.get_translations() finds it, remembered beside the locale.
+    """The current catalogue, as flask_babel.get_translations() finds it, remembered per request and language."""
+    return _remembered("portal_translations", get_translations)
 
-    Flask-Babel keeps the request's (or force_locale's) locale in `g._flask_babel.babel_locale`; the
-    catalogue found for one locale object is reused until that object changes, so force_locale and
-    flask_babel.refresh() are followed.
+
+def _remembered(name: str, compute):
+    """compute(), remembered in Flask-Babel's per-context state while its locale and zone objects stay the same.
+
+    Flask-Babel keeps the request's (or force_locale's) locale in `g._flask_babel.babel_locale` and the zone
+    in `babel_tzinfo`; force_locale and flask_babel.refresh() replace or drop them, and then this recomputes.
     """
     state = _babel_state()
-    cached = getattr(state, "portal_translations", None)
-    if cached is not None and cached[0] is getattr(state, "babel_locale", None):
-        return cached[1]
-    found = get_translations()
-    state = _babel_state()
+    cached = getattr(state, name, None)
+    if (
+        cached is not None
+        and cached[0] is getattr(state, "babel_locale", None)
+        and cached[1] is getattr(state, "babel_tzinfo", None)
+    ):
+        return cached[2]
+    value = compute()
+    state = _babel_state()  # computing may have created it
     if state is not None and getattr(state, "babel_locale", None) is not None:
-        state.portal_translations = (state.babel_locale, found)
-    return found
+        setattr(state, name, (state.babel_locale, getattr(state, "babel_tzinfo", None), value))
+    return value
 
 
 def _babel_state():
@@ -143,20 +151,12 @@ def template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variable
 
 def _viewer() -> tuple[str, ZoneInfo]:
     """(language code, zone) of the current request or force_locale, remembered beside Flask-Babel's own."""
-    state = _babel_state()
-    cached = getattr(state, "portal_viewer", None)
-    if (
-        cached is not None
-        and cached[0] is getattr(state, "babel_locale", None)
-        and cached[1] is getattr(state, "babel_tzinfo", None)
-    ):
-        return cached[2]
+    return _remembered("portal_viewer", _find_viewer)
+
+
+def _find_viewer() -> tuple[str, ZoneInfo]:
     locale, tzinfo = get_locale(), get_timezone()
-    viewer = (str(locale) if locale is not None else "en", ZoneInfo(str(tzinfo)))
-    state = _babel_state()
-    if state is not None:
-        state.portal_viewer = (locale, tzinfo, viewer)
-    return viewer
+    return (str(locale) if locale is not None else "en", ZoneInfo(str(tzinfo)))
 
 
 @lru_cache(maxsize=4096)

@@ -4,7 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from portal.blueprints.client.queries import _like, day_start, decode_cursor, encode_cursor
+from portal.blueprints.client.queries import day_start, decode_cursor, encode_cursor
+from portal.search import contains_pattern
 
 
 @pytest.mark.parametrize(
@@ -51,4 +52,4 @@ def test_a_day_starts_at_local_midnight(day, zone, expected):
     "text, pattern", [("who", "%who%"), ("50%", "%50\\%%"), ("a_b", "%a\\_b%"), ("c:\\", "%c:\\\\%")]
 )
 def test_search_text_is_matched_literally(text, pattern):
-    assert _like(text) == pattern
+    assert contains_pattern(text) == pattern

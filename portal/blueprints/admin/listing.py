@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased, contains_eager, defer
 
 from portal.extensions import db
 from portal.models import ModerationLog, OutboxEmail, User
+from portal.search import contains, contains_pattern
 
 MAX_ID = 2**31 - 1
 
@@ -36,7 +37,8 @@ def cursor_arg(name: str) -> int | None:
 def keyset_page(stmt: Select, model, *, oldest_first: bool = False, make=None, table=None, params=None) -> Page:
     """Run `stmt` for the page after `?after=<id>` or before `?before=<id>` in (created_at, id) order.
 
-    `make` turns each result row into an item (for a statement of columns); by default rows are the model's.
+    `make(*row)` turns each result row into an item (for a statement of columns); by default rows are the
+    model's.
     `model` may be an alias of `table` (the mapped class, where a cursor's position is looked up);
     `params` are the values of the statement's bound parameters.
     """
@@ -53,7 +55,7 @@ def keyset_page(stmt: Select, model, *, oldest_first: bool = False, make=None, t
         stmt = stmt.where(key < anchor if descend else key > anchor)
     order = (model.created_at.desc(), model.id.desc()) if descend else (model.created_at.asc(), model.id.asc())
     result = db.session.execute(stmt.order_by(*order).limit(size + 1), params)
-    rows = [make(row) for row in result] if make else list(result.scalars())
+    rows = [make(*row) for row in result] if make else list(result.scalars())
     more = len(rows) > size
     rows = rows[:size]
     if forward:
@@ -97,13 +99,8 @@ TRIGRAM = 3  # a search this long can use the trigram indexes
 def users_page(search: str = "", role: str = "", blocked: str = "", oldest_first: bool = False) -> Page:
     """Users matching the search (username or email, any case) and filters."""
     stmt, found = _users_stmt(len(search) >= TRIGRAM if search else None, bool(role), bool(blocked))
-    values = {"pattern": _like(search), "role": role, "blocked": blocked == "yes"}
-    return keyset_page(stmt, found, oldest_first=oldest_first, make=_user_row, table=User, params=values)
-
-
-def _like(text: str) -> str:
-    """An ILIKE pattern matching the text anywhere, its %, _ and \\ taken literally."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    values = {"pattern": contains_pattern(search), "role": role, "blocked": blocked == "yes"}
+    return keyset_page(stmt, found, oldest_first=oldest_first, make=UserRow, table=User, params=values)
 
 
 @cache
@@ -115,7 +112,7 @@ def _users_stmt(search: bool | None, role: bool, blocked: bool):
     conditions = []
     if search is not None:
         pattern = bindparam("pattern")
-        conditions.append(or_(User.username.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")))
+        conditions.append(or_(contains(User.username, pattern), contains(User.email, pattern)))
     if role:
         conditions.append(User.role == bindparam("role"))
     if blocked:
@@ -128,10 +125,6 @@ def _users_stmt(search: bool | None, role: bool, blocked: bool):
     matching = select(*columns).where(*conditions).cte("matching_users")
     found = matching.prefix_with("MATERIALIZED", dialect="postgresql").c
     return select(*(found[name] for name in _USER_COLUMNS)), found
-
-
-def _user_row(row) -> UserRow:
-    return UserRow(*row)
 
 
 def log_page(admin_name: str = "", user_name: str = "") -> Page:

@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
 from portal.models.slot import shown_status
 from portal.rows import WithSpecialist
+from portal.search import contains, contains_pattern
 from portal.services.booking import valid_id
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -57,12 +58,6 @@ def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
 def day_start(day: date, tz: str) -> datetime:
     """Midnight of a calendar day in a time zone, as a UTC instant."""
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
-
-
-def _like(text: str) -> str:
-    """A LIKE pattern matching the text anywhere, its % and _ taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +115,10 @@ def matching_specialists(filters: SlotFilters) -> list[int] | None:
         return None
     stmt = select(User.id).where(User.role == "specialist", User.is_blocked.is_(False), User.confirmed_at.is_not(None))
     if filters.specialist:
-        pattern = _like(filters.specialist)
-        stmt = stmt.where(or_(User.username.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")))
+        pattern = contains_pattern(filters.specialist)
+        stmt = stmt.where(or_(contains(User.username, pattern), contains(User.display_name, pattern)))
     if filters.specialty:
-        stmt = stmt.where(User.specialty.ilike(_like(filters.specialty), escape="\\"))
+        stmt = stmt.where(contains(User.specialty, contains_pattern(filters.specialty)))
     return list(db.session.scalars(stmt))
 
 
@@ -167,7 +162,8 @@ def keyset_page(
 ) -> Page:
     """One page of `stmt` ordered by `columns`, after or before a cursor; no OFFSET, stable under inserts.
 
-    `params` are the values of the statement's bound parameters; `make` turns each result row into an item.
+    `params` are the values of the statement's bound parameters; `make(*row)` turns each result row into an
+    item (a row class).
     """
     forward = before is None
     cursor = decode_cursor(after if forward else before)
@@ -176,7 +172,7 @@ def keyset_page(
     if cursor:
         values.update({f"cursor_{i}": value for i, value in enumerate(cursor)})
     result = db.session.execute(_paged(stmt, tuple(columns), ascending, cursor is not None, limit), values)
-    rows = [make(row) for row in result] if make else list(result.scalars())
+    rows = [make(*row) for row in result] if make else list(result.scalars())
     more = len(rows) > limit
     rows = rows[:limit]
     if not forward:
@@ -198,13 +194,8 @@ def slot_page(client_id: int, now: datetime, filters: SlotFilters, limit: int, a
     stmt, values = filter_slots(filters, specialist_ids)
     key = lambda s: (s.starts_at, s.id)  # noqa: E731
     columns = (Slot.starts_at, Slot.id)
-    return keyset_page(
-        stmt, columns, key, limit, after, before, params={"now": now, "client_id": client_id, **values}, make=_offered
-    )
-
-
-def _offered(row) -> OfferedSlot:
-    return OfferedSlot(*row)
+    values.update(now=now, client_id=client_id)
+    return keyset_page(stmt, columns, key, limit, after, before, params=values, make=OfferedSlot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,9 +256,5 @@ def consultation_page(client_id: int, now: datetime, past: bool, limit: int, aft
         before,
         descending=past,
         params={"client_id": client_id, "now": now},
-        make=_my_consultation,
+        make=MyConsultation,
     )
-
-
-def _my_consultation(row) -> MyConsultation:
-    return MyConsultation(*row)
