@@ -1,4 +1,4 @@
-"""EXPLAIN ANALYZE of the SQL the pages actually ran (captured by portal/debug_queries.py)."""
+"""EXPLAIN ANALYZE of the SQL the pages actually ran (captured by bench/debug_queries.py)."""
 
 import json
 import re

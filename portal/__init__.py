@@ -17,14 +17,14 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import auth_session, dbpool, email, i18n, web
-    from portal.extensions import csrf, db, limiter, login_manager, migrate
+    from portal import auth_session, dbpool, email, i18n, ids, web
+    from portal.extensions import csrf, db, login_manager, migrate
 
+    ids.init_app(app)
     db.init_app(app)
     dbpool.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     auth_session.init_app(app)
     i18n.init_app(app)

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel.dates import format_date, format_datetime, format_time
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
-from flask.globals import _cv_app
 from flask_babel import get_locale, get_timezone, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -75,35 +74,19 @@ def is_timezone(name: str) -> bool:
 
 
 def translations():
-    """The current catalogue, as flask_babel.get_translations() finds it, remembered per request and language."""
-    return _remembered("portal_translations", get_translations)
+    """The current catalogue: flask_babel.get_translations(), looked up once per request and language.
 
-
-def _remembered(name: str, compute):
-    """compute(), remembered in Flask-Babel's per-context state while its locale and zone objects stay the same.
-
-    Flask-Babel keeps the request's (or force_locale's) locale in `g._flask_babel.babel_locale` and the zone
-    in `babel_tzinfo`; force_locale and flask_babel.refresh() replace or drop them, and then this recomputes.
+    Keyed by get_locale() on `g`, so force_locale (emails in the recipient's language) finds its own. Pages make
+    40–100 translation calls; Flask-Babel's own lookup per call costs several times more than this one.
     """
-    state = _babel_state()
-    cached = getattr(state, name, None)
-    if (
-        cached is not None
-        and cached[0] is getattr(state, "babel_locale", None)
-        and cached[1] is getattr(state, "babel_tzinfo", None)
-    ):
-        return cached[2]
-    value = compute()
-    state = _babel_state()  # computing may have created it
-    if state is not None and getattr(state, "babel_locale", None) is not None:
-        setattr(state, name, (state.babel_locale, getattr(state, "babel_tzinfo", None), value))
-    return value
-
-
-def _babel_state():
-    """Flask-Babel's per-context namespace (`g._flask_babel`), or None outside an app context."""
-    ctx = _cv_app.get(None)
-    return None if ctx is None else ctx.g.__dict__.get("_flask_babel")
+    if not has_app_context():
+        return get_translations()
+    key = str(get_locale())
+    catalogues = g.setdefault("portal_catalogues", {})
+    found = catalogues.get(key)
+    if found is None:
+        found = catalogues[key] = get_translations()
+    return found
 
 
 def gettext(string: str, **variables) -> str:
@@ -150,11 +133,7 @@ def template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variable
 
 
 def _viewer() -> tuple[str, ZoneInfo]:
-    """(language code, zone) of the current request or force_locale, remembered beside Flask-Babel's own."""
-    return _remembered("portal_viewer", _find_viewer)
-
-
-def _find_viewer() -> tuple[str, ZoneInfo]:
+    """(language code, zone) of the current request or force_locale, as Flask-Babel selected them."""
     locale, tzinfo = get_locale(), get_timezone()
     return (str(locale) if locale is not None else "en", ZoneInfo(str(tzinfo)))
 

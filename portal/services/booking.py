@@ -12,8 +12,6 @@ from portal.i18n import lazy_gettext as _l
 from portal.models import ACTIVE_STATUSES, CANCEL_REASONS, Consultation, Slot, User
 from portal.services.errors import DomainError
 
-# Ids beyond a PostgreSQL integer can never exist; asking the database would be an error, not a miss.
-MAX_ID = 2**31 - 1
 ACTIVE_UNIQUE = "uq_consultations_slot_client_active"
 
 SLOT_GONE = _l("This slot is no longer available.")
@@ -27,11 +25,6 @@ NOT_CANCELLABLE = _l("This consultation can no longer be cancelled.")
 NEED_REASON = _l("Choose a reason or write a comment.")
 
 
-def valid_id(value: int) -> bool:
-    """True for an id the database could hold."""
-    return 0 < value <= MAX_ID
-
-
 def is_offering(specialist: User) -> bool:
     """An active specialist whose slots are offered to clients."""
     return specialist.role == "specialist" and not specialist.is_blocked and specialist.is_confirmed
@@ -39,8 +32,6 @@ def is_offering(specialist: User) -> bool:
 
 def _lock_slot(slot_id: int) -> Slot | None:
     """The slot row locked for this transaction, so requests, accepts and cancels on it take turns."""
-    if not valid_id(slot_id):
-        return None
     return db.session.scalars(
         select(Slot)
         .where(Slot.id == slot_id)
@@ -116,8 +107,6 @@ def _has_overlapping_booking(client: User, slot: Slot) -> bool:
 
 def get_own_consultation_or_404(client: User, consultation_id: int) -> Consultation:
     """The client's own consultation with its slot and specialist loaded; anyone else's is a 404."""
-    if not valid_id(consultation_id):
-        abort(404)
     consultation = db.session.scalars(
         select(Consultation)
         .where(Consultation.id == consultation_id, Consultation.client_id == client.id)

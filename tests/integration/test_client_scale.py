@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import g
+from flask_babel import refresh
 from sqlalchemy import event, insert, text
 
 from portal.extensions import db as _db
@@ -55,8 +56,9 @@ def add_consultations(slot_ids, client_id: int, status_of) -> None:
 
 def fresh_request_state() -> None:
     """Tests share one app context, so forget what an earlier request cached: each counted request starts cold."""
-    for name in ("_login_user", "_flask_babel", "now"):
+    for name in ("_login_user", "portal_catalogues", "now"):
         g.pop(name, None)
+    refresh()  # Flask-Babel's cached locale and zone
     _db.session.remove()
 
 

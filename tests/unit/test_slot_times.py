@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from portal.blueprints.specialist.queries import SlotRow, decode_cursor, encode_cursor
+from portal.blueprints.specialist.queries import SlotRow
 from portal.blueprints.specialist.week import build_week, local_midnight, parse_week, week_param
 from portal.models import Slot
 from portal.services.errors import DomainError
@@ -130,14 +130,3 @@ def test_build_week_grows_to_cover_early_and_late_slots():
     assert (week.first_hour, week.last_hour) == (5, 24)
     assert week.days[1].slots[0].grid_row == 2  # 05:15 is the second quarter of 05:00
     assert week.days[4].slots[0].grid_span == 8  # 22:00–24:00, cut at midnight
-
-
-@pytest.mark.parametrize("minutes,ident", [(0, 1), (123456789, 42)])
-def test_cursor_round_trip(minutes, ident):
-    moment = datetime(2026, 3, 12, tzinfo=UTC) + timedelta(microseconds=minutes)
-    assert decode_cursor(encode_cursor(moment, ident)) == (moment, ident)
-
-
-@pytest.mark.parametrize("bad", [None, "", "abc", "1_", "_1", "1_x", "9" * 19 + "_1", "1_" + "9" * 13, "1.5_2"])
-def test_bad_cursor_is_ignored(bad):
-    assert decode_cursor(bad) is None

@@ -32,7 +32,7 @@ def emails():
     )
 
 
-@bp.route("/emails/<int(max=2147483647):outbox_id>/retry", methods=["POST"])
+@bp.route("/emails/<id:outbox_id>/retry", methods=["POST"])
 @role_required("admin")
 def retry_email(outbox_id: int):
     """Queue a failed email again; its attempts so far are kept."""

@@ -1,67 +1,42 @@
 """The admin lists: one bounded query per page, keyset pagination on (created_at, id)."""
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import NamedTuple
 
 from flask import current_app, request
-from sqlalchemy import Select, bindparam, func, literal, or_, select, tuple_
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, defer
 
-from portal.extensions import db
 from portal.models import ModerationLog, OutboxEmail, User
+from portal.pagination import Page, keyset_page, ordered
 from portal.search import contains, contains_pattern
 
-MAX_ID = 2**31 - 1
 
+def _page(stmt_for, *, oldest_first: bool = False, make=None, params=None) -> Page:
+    """The page of a list in (created_at, id) order after `?after=` or before `?before=`, newest first by default.
 
-@dataclass
-class Page:
-    """One page of rows and the ids to continue from in either direction."""
-
-    rows: list = field(default_factory=list)
-    prev_cursor: int | None = None
-    next_cursor: int | None = None
-
-
-def cursor_arg(name: str) -> int | None:
-    """A positive int id from the query string; anything else means "from the start"."""
-    value = request.args.get(name, "")
-    if not value.isascii() or not value.isdigit() or len(value) > 10:
-        return None
-    number = int(value)
-    return number if 0 < number <= MAX_ID else None
-
-
-def keyset_page(stmt: Select, model, *, oldest_first: bool = False, make=None, table=None, params=None) -> Page:
-    """Run `stmt` for the page after `?after=<id>` or before `?before=<id>` in (created_at, id) order.
-
-    `make(*row)` turns each result row into an item (for a statement of columns); by default rows are the
-    model's.
-    `model` may be an alias of `table` (the mapped class, where a cursor's position is looked up);
-    `params` are the values of the statement's bound parameters.
+    `stmt_for(ascending, with_cursor)` is the list's statement made by `ordered`.
     """
-    table = table or model
-    size = current_app.config["PAGE_SIZE"]
-    after, before = cursor_arg("after"), cursor_arg("before")
-    forward = before is None or after is not None
-    cursor = after if forward else before
-    key = tuple_(model.created_at, model.id)
-    # Rows further down the list have larger keys when oldest come first, smaller when newest do.
-    descend = forward != oldest_first
-    if cursor is not None:
-        anchor = tuple_(select(table.created_at).where(table.id == cursor).scalar_subquery(), literal(cursor))
-        stmt = stmt.where(key < anchor if descend else key > anchor)
-    order = (model.created_at.desc(), model.id.desc()) if descend else (model.created_at.asc(), model.id.asc())
-    result = db.session.execute(stmt.order_by(*order).limit(size + 1), params)
-    rows = [make(*row) for row in result] if make else list(result.scalars())
-    more = len(rows) > size
-    rows = rows[:size]
-    if forward:
-        return Page(rows, rows[0].id if rows and cursor else None, rows[-1].id if more else None)
-    rows.reverse()
-    return Page(rows, rows[0].id if more else None, rows[-1].id if rows else None)
+    return keyset_page(
+        stmt_for,
+        lambda row: (row.created_at, row.id),
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        descending=not oldest_first,
+        params=params,
+        make=make,
+        limit=_size(),
+    )
+
+
+def _size() -> int:
+    return current_app.config["PAGE_SIZE"]
+
+
+def _created_order(stmt, columns):
+    """`stmt` paged in (created_at, id) order; built per request (for lists whose filters change the joins)."""
+    return lambda ascending, with_cursor: ordered(stmt, columns, ascending, with_cursor, _size())
 
 
 class UserRow(NamedTuple):
@@ -98,12 +73,18 @@ TRIGRAM = 3  # a search this long can use the trigram indexes
 
 def users_page(search: str = "", role: str = "", blocked: str = "", oldest_first: bool = False) -> Page:
     """Users matching the search (username or email, any case) and filters."""
-    stmt, found = _users_stmt(len(search) >= TRIGRAM if search else None, bool(role), bool(blocked))
+    shape = (len(search) >= TRIGRAM if search else None, bool(role), bool(blocked), _size())
     values = {"pattern": contains_pattern(search), "role": role, "blocked": blocked == "yes"}
-    return keyset_page(stmt, found, oldest_first=oldest_first, make=UserRow, table=User, params=values)
+    return _page(partial(_user_list, *shape), oldest_first=oldest_first, make=UserRow, params=values)
 
 
 @cache
+def _user_list(search: bool | None, role: bool, blocked: bool, limit: int, ascending: bool, with_cursor: bool):
+    """A page's statement of the users page for this set of filters, built once."""
+    stmt, found = _users_stmt(search, role, blocked)
+    return ordered(stmt, (found.created_at, found.id), ascending, with_cursor, limit)
+
+
 def _users_stmt(search: bool | None, role: bool, blocked: bool):
     """The users page's statement for this set of filters (built once each; values bound per call).
 
@@ -143,7 +124,7 @@ def log_page(admin_name: str = "", user_name: str = "") -> Page:
         stmt = stmt.where(func.lower(admin.username) == admin_name.lower())
     if user_name:
         stmt = stmt.where(func.lower(target.username) == user_name.lower())
-    return keyset_page(stmt, ModerationLog)
+    return _page(_created_order(stmt, (ModerationLog.created_at, ModerationLog.id)))
 
 
 def emails_page(state: str = "") -> Page:
@@ -155,4 +136,4 @@ def emails_page(state: str = "") -> Page:
     )
     if state:
         stmt = stmt.where(OutboxEmail.state == state)
-    return keyset_page(stmt, OutboxEmail)
+    return _page(_created_order(stmt, (OutboxEmail.created_at, OutboxEmail.id)))

@@ -6,10 +6,11 @@ from flask_login import current_user
 from portal.access import role_required, safe_next
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.forms import BlockForm, LogFilterForm, UserSearchForm
-from portal.blueprints.admin.listing import Page, log_page, users_page
+from portal.blueprints.admin.listing import log_page, users_page
 from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.models import User
+from portal.pagination import Page
 from portal.services import moderation
 from portal.services.errors import DomainError
 
@@ -41,7 +42,7 @@ def users():
     """Find users by username or email, filter by role and blocked, newest or oldest first."""
     form = UserSearchForm()
     if not form.validate():
-        return render_template("admin/users.html", form=form, page=Page(), filters={}), 422
+        return render_template("admin/users.html", form=form, page=Page([]), filters={}), 422
     filters = {"q": form.q.data, "role": form.role.data, "blocked": form.blocked.data}
     if form.sort.data == "oldest":
         filters["sort"] = "oldest"
@@ -56,7 +57,7 @@ def _confirm_page(target: User, form: BlockForm, status: int = 200):
     return render_template("admin/block.html", target=target, form=form), status
 
 
-@bp.route("/users/<int(max=2147483647):user_id>/block", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>/block", methods=["GET", "POST"])
 @role_required("admin")
 def block(user_id: int):
     """Block a user (a confirmation page for admins and for a reason that needs fixing)."""
@@ -83,7 +84,7 @@ def block(user_id: int):
     return back_to_list()
 
 
-@bp.route("/users/<int(max=2147483647):user_id>/unblock", methods=["POST"])
+@bp.route("/users/<id:user_id>/unblock", methods=["POST"])
 @role_required("admin")
 def unblock(user_id: int):
     """Unblock a user; they may log in again."""
@@ -107,7 +108,7 @@ def log():
     """Who blocked or unblocked whom, when and why; newest first."""
     form = LogFilterForm()
     if not form.validate():
-        return render_template("admin/log.html", form=form, page=Page(), filters={}), 422
+        return render_template("admin/log.html", form=form, page=Page([]), filters={}), 422
     filters = {name: value for name, value in (("admin", form.admin.data), ("user", form.user.data)) if value}
     page = log_page(form.admin.data or "", form.user.data or "")
     return render_template("admin/log.html", form=form, page=page, filters=filters)

@@ -2,30 +2,17 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache, lru_cache
+from functools import cache, partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, case, exists, func, or_, select, tuple_
+from sqlalchemy import Select, bindparam, case, exists, func, or_, select
 
 from portal.extensions import db
 from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
 from portal.models.slot import shown_status
+from portal.pagination import Page, keyset_page, ordered
 from portal.rows import WithSpecialist
 from portal.search import contains, contains_pattern
-from portal.services.booking import valid_id
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
-# Cursors outside these bounds are not positions in any list: they are ignored.
-CURSOR_MIN = datetime(2000, 1, 1, tzinfo=UTC)
-CURSOR_MAX = datetime(2200, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class Page:
-    items: list
-    prev_cursor: str | None = None
-    next_cursor: str | None = None
 
 
 @dataclass
@@ -35,24 +22,6 @@ class SlotFilters:
     date_from: date | None = None
     date_to: date | None = None
     timezone: str = "UTC"
-
-
-def encode_cursor(starts_at: datetime, ident: int) -> str:
-    """A position in a list ordered by (start, id): `<microseconds since 1970>-<id>`."""
-    return f"{(starts_at - EPOCH) // MICROSECOND}-{ident}"
-
-
-def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
-    """The (start, id) of a cursor, or None when it is missing or malformed."""
-    if not value or len(value) > 40:
-        return None
-    micros, _, ident = value.partition("-")
-    if not (micros.isdigit() and ident.isdigit() and valid_id(int(ident))):
-        return None
-    moment = EPOCH + int(micros) * MICROSECOND if len(micros) < 19 else None
-    if moment is None or not CURSOR_MIN <= moment < CURSOR_MAX:
-        return None
-    return moment, int(ident)
 
 
 def day_start(day: date, tz: str) -> datetime:
@@ -135,55 +104,21 @@ def _filtered_slots(by_specialist: bool, since: bool, until: bool) -> Select:
     return stmt
 
 
-def filter_slots(filters: SlotFilters, specialist_ids: list[int] | None) -> tuple[Select, dict]:
-    """The statement and bound values narrowing the offered slots to these specialists and a range of days
-    in the client's zone."""
+def filter_slots(filters: SlotFilters, specialist_ids: list[int] | None) -> tuple[tuple, dict]:
+    """The shape of `_filtered_slots` and the bound values narrowing the offered slots to these specialists
+    and a range of days in the client's zone."""
     values: dict = {} if specialist_ids is None else {"specialist_ids": specialist_ids}
     if filters.date_from:
         values["since"] = day_start(filters.date_from, filters.timezone)
     if filters.date_to:
         values["until"] = day_start(filters.date_to + timedelta(days=1), filters.timezone)
-    stmt = _filtered_slots("specialist_ids" in values, "since" in values, "until" in values)
-    return stmt, values
+    return ("specialist_ids" in values, "since" in values, "until" in values), values
 
 
-@lru_cache(maxsize=256)
-def _paged(stmt: Select, columns: tuple, ascending: bool, with_cursor: bool, limit: int) -> Select:
-    """`stmt` ordered by `columns` from a bound cursor position, one row more than a page (built once)."""
-    if with_cursor:
-        position = tuple_(*columns)
-        mark = tuple_(*(bindparam(f"cursor_{i}", type_=column.type) for i, column in enumerate(columns)))
-        stmt = stmt.where(position > mark if ascending else position < mark)
-    return stmt.order_by(*(c.asc() if ascending else c.desc() for c in columns)).limit(limit + 1)
-
-
-def keyset_page(
-    stmt: Select, columns, key, limit: int, after=None, before=None, descending=False, params=None, make=None
-) -> Page:
-    """One page of `stmt` ordered by `columns`, after or before a cursor; no OFFSET, stable under inserts.
-
-    `params` are the values of the statement's bound parameters; `make(*row)` turns each result row into an
-    item (a row class).
-    """
-    forward = before is None
-    cursor = decode_cursor(after if forward else before)
-    ascending = forward != descending
-    values = dict(params or {})
-    if cursor:
-        values.update({f"cursor_{i}": value for i, value in enumerate(cursor)})
-    result = db.session.execute(_paged(stmt, tuple(columns), ascending, cursor is not None, limit), values)
-    rows = [make(*row) for row in result] if make else list(result.scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if not forward:
-        if not more:  # reached the beginning: show the first page, full
-            return keyset_page(stmt, columns, key, limit, descending=descending, params=params, make=make)
-        rows.reverse()
-        return Page(rows, prev_cursor=encode_cursor(*key(rows[0])), next_cursor=encode_cursor(*key(rows[-1])))
-    page = Page(rows, next_cursor=encode_cursor(*key(rows[-1])) if more else None)
-    if cursor:
-        page.prev_cursor = encode_cursor(*key(rows[0])) if rows else encode_cursor(*cursor)
-    return page
+@cache
+def _slot_list(shape: tuple, limit: int, ascending: bool, with_cursor: bool) -> Select:
+    """A page's statement of offered slots for one combination of filters, built once."""
+    return ordered(_filtered_slots(*shape), (Slot.starts_at, Slot.id), ascending, with_cursor, limit)
 
 
 def slot_page(client_id: int, now: datetime, filters: SlotFilters, limit: int, after=None, before=None) -> Page:
@@ -191,11 +126,17 @@ def slot_page(client_id: int, now: datetime, filters: SlotFilters, limit: int, a
     specialist_ids = matching_specialists(filters)
     if specialist_ids == []:  # nobody matches: no slot can
         return Page([])
-    stmt, values = filter_slots(filters, specialist_ids)
-    key = lambda s: (s.starts_at, s.id)  # noqa: E731
-    columns = (Slot.starts_at, Slot.id)
+    shape, values = filter_slots(filters, specialist_ids)
     values.update(now=now, client_id=client_id)
-    return keyset_page(stmt, columns, key, limit, after, before, params=values, make=OfferedSlot)
+    return keyset_page(
+        partial(_slot_list, shape, limit),
+        lambda slot: (slot.starts_at, slot.id),
+        after=after,
+        before=before,
+        params=values,
+        make=OfferedSlot,
+        limit=limit,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,18 +184,21 @@ def _my_consultations(past: bool) -> Select:
     )
 
 
+@cache
+def _my_consultation_list(past: bool, limit: int, ascending: bool, with_cursor: bool) -> Select:
+    """A page's statement of the client's consultations, built once per shape."""
+    return ordered(_my_consultations(past), (Slot.starts_at, Consultation.id), ascending, with_cursor, limit)
+
+
 def consultation_page(client_id: int, now: datetime, past: bool, limit: int, after=None, before=None) -> Page:
     """A page of the client's consultations: upcoming soonest first, or past latest first."""
-    stmt = _my_consultations(past)
-    columns = (Slot.starts_at, Consultation.id)
     return keyset_page(
-        stmt,
-        columns,
-        lambda c: (c.starts_at, c.id),
-        limit,
-        after,
-        before,
+        partial(_my_consultation_list, past, limit),
+        lambda consultation: (consultation.starts_at, consultation.id),
+        after=after,
+        before=before,
         descending=past,
         params={"client_id": client_id, "now": now},
         make=MyConsultation,
+        limit=limit,
     )

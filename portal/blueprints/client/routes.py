@@ -44,16 +44,13 @@ def slots():
         after=request.args.get("after"),
         before=request.args.get("before"),
     )
-    prev_url = page.prev_cursor and url_for("client.slots", **args, before=page.prev_cursor)
-    next_url = page.next_cursor and url_for("client.slots", **args, after=page.next_cursor)
     here = request.full_path if request.query_string else request.path
     return render_template(
         "client/slots.html",
         form=form,
         page=page,
         filtered=bool(args),
-        prev_url=prev_url,
-        next_url=next_url,
+        args=args,
         here=here,
     ), (422 if form.errors else 200)
 
@@ -66,7 +63,7 @@ def _back_to_slots() -> str:
     return url_for("client.slots")
 
 
-@bp.route("/slots/<int:slot_id>/request", methods=["POST"])
+@bp.route("/slots/<id:slot_id>/request", methods=["POST"])
 @role_required("client")
 def request_slot(slot_id: int):
     """Request a slot from the list; refusals come back as a message."""
@@ -103,12 +100,11 @@ def consultations():
         past=past,
         now=now,
         reason_labels=reason_labels(),
-        prev_url=page.prev_cursor and url_for("client.consultations", **tab, before=page.prev_cursor),
-        next_url=page.next_cursor and url_for("client.consultations", **tab, after=page.next_cursor),
+        args=tab,
     )
 
 
-@bp.route("/consultations/<int:consultation_id>/cancel", methods=["GET", "POST"])
+@bp.route("/consultations/<id:consultation_id>/cancel", methods=["GET", "POST"])
 @role_required("client")
 def cancel(consultation_id: int):
     """Cancel a pending or accepted consultation with a reason and/or a comment."""
@@ -134,7 +130,7 @@ def cancel(consultation_id: int):
     return render_template("client/cancel.html", form=form, consultation=consultation), status
 
 
-@bp.route("/consultations/<int:consultation_id>.ics")
+@bp.route("/consultations/<id:consultation_id>.ics")
 @role_required("client")
 def consultation_ics_file(consultation_id: int):
     """The calendar invitation of an accepted consultation."""

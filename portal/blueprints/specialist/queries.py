@@ -1,19 +1,18 @@
 """Read-only queries of the specialist pages: one SQL statement per list, whatever its size."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import cache
+from datetime import datetime
+from functools import cache, partial
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, func, select, tuple_
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.models import Consultation, Slot, User
 from portal.models.slot import shown_status
+from portal.pagination import Page, keyset_page, ordered
 from portal.rows import Timed
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Which consultations each tab of the requests page shows, and whether soonest slots come first.
 REQUEST_TABS = ("pending", "accepted", "rejected", "cancelled", "all")
@@ -35,58 +34,6 @@ class SlotRow:
         return "pending" if self.pending else "free"
 
 
-@dataclass
-class Page:
-    items: list
-    prev_cursor: str | None
-    next_cursor: str | None
-
-
-def encode_cursor(moment: datetime, ident: int) -> str:
-    """A list position as text: microseconds since 1970 and the row id."""
-    return f"{(moment - EPOCH) // timedelta(microseconds=1)}_{ident}"
-
-
-def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
-    """(instant, id) from a cursor; anything malformed means the first page."""
-    micros, _, ident = (value or "").partition("_")
-    if not (micros.lstrip("-").isdigit() and ident.isdigit()) or len(micros) > 18 or len(ident) > 12:
-        return None
-    try:
-        return EPOCH + timedelta(microseconds=int(micros)), int(ident)
-    except OverflowError:
-        return None
-
-
-def keyset_page(
-    stmt, sort_col, id_col, descending: bool, after: str | None, before: str | None, size: int, key, params=None
-):
-    """One page of `stmt` ordered by (sort_col, id_col), after or before a cursor; one extra row tells if more.
-
-    `params` are the values of the statement's bound parameters.
-    """
-    backward = before is not None and decode_cursor(before) is not None
-    cursor = decode_cursor(before if backward else after)
-    ascending = descending == backward
-    if cursor is not None:
-        bound = tuple_(sort_col, id_col)
-        stmt = stmt.where(bound > tuple_(*cursor) if ascending else bound < tuple_(*cursor))
-    order = (sort_col.asc(), id_col.asc()) if ascending else (sort_col.desc(), id_col.desc())
-    rows = list(db.session.execute(stmt.order_by(*order).limit(size + 1), params))
-    more = len(rows) > size
-    rows = rows[:size]
-    if backward:
-        rows.reverse()
-    has_prev, has_next = (more, True) if backward else (cursor is not None, more)
-    items = [key(row) for row in rows]
-    first, last = (items[0], items[-1]) if items else (None, None)
-    return Page(
-        items=[item for item, _ in items],
-        prev_cursor=encode_cursor(*first[1]) if has_prev and first else None,
-        next_cursor=encode_cursor(*last[1]) if has_next and last else None,
-    )
-
-
 def _with_state(slot_columns: tuple, client_columns=lambda client: (client,)):
     """Live slots (`slot_columns` of them) with their pending count and `client_columns(client)` of the client
     who booked each (an aliased User, outer-joined: None for a slot nobody booked)."""
@@ -106,9 +53,16 @@ def _with_state(slot_columns: tuple, client_columns=lambda client: (client,)):
     )
 
 
-def _slot_rows_stmt(specialist_id: int):
-    """Live slots of a specialist with their pending count and the client who booked each."""
-    return _with_state((Slot,)).where(Slot.specialist_id == specialist_id)
+@cache
+def _slot_list(past: bool, limit: int, ascending: bool, with_cursor: bool):
+    """A page's statement of the specialist's live slots (past or upcoming) with their state, built once."""
+    now = bindparam("now", type_=Slot.starts_at.type)
+    stmt = (
+        _with_state((Slot,))
+        .where(Slot.specialist_id == bindparam("specialist_id"))
+        .where(Slot.starts_at <= now if past else Slot.starts_at > now)
+    )
+    return ordered(stmt, (Slot.starts_at, Slot.id), ascending, with_cursor, limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,16 +100,15 @@ def week_slots(specialist_id: int, start: datetime, end: datetime) -> list[SlotR
 
 def slot_page(specialist_id: int, now: datetime, past: bool, after=None, before=None, size: int = 20) -> Page:
     """Upcoming slots soonest first, or past ones latest first."""
-    stmt = _slot_rows_stmt(specialist_id).where(Slot.starts_at <= now if past else Slot.starts_at > now)
     return keyset_page(
-        stmt,
-        Slot.starts_at,
-        Slot.id,
-        descending=past,
+        partial(_slot_list, past, size),
+        lambda row: (row.slot.starts_at, row.slot.id),
         after=after,
         before=before,
-        size=size,
-        key=lambda row: (SlotRow(*row), (row[0].starts_at, row[0].id)),
+        descending=past,
+        params={"specialist_id": specialist_id, "now": now},
+        make=SlotRow,
+        limit=size,
     )
 
 
@@ -198,23 +151,30 @@ def _requests_stmt():
     )
 
 
-def request_page(specialist_id: int, now: datetime, tab: str, after=None, before=None, size: int = 20) -> Page:
-    """Requests on the specialist's slots with slot and client; pending ones soonest first, others latest first."""
+@cache
+def _request_list(tab: str, limit: int, ascending: bool, with_cursor: bool):
+    """A page's statement of one tab of the requests page, built once per shape."""
     stmt = _requests_stmt()
     if tab == "pending":
-        stmt = stmt.where(Consultation.status == "pending", Slot.starts_at > now)
+        stmt = stmt.where(
+            Consultation.status == "pending", Slot.starts_at > bindparam("now", type_=Slot.starts_at.type)
+        )
     elif tab == "cancelled":
         stmt = stmt.where(Consultation.status.in_(("cancelled", "cancelled_by_specialist")))
     elif tab in ("accepted", "rejected"):
         stmt = stmt.where(Consultation.status == tab)
+    return ordered(stmt, (Slot.starts_at, Consultation.id), ascending, with_cursor, limit)
+
+
+def request_page(specialist_id: int, now: datetime, tab: str, after=None, before=None, size: int = 20) -> Page:
+    """Requests on the specialist's slots with slot and client; pending ones soonest first, others latest first."""
     return keyset_page(
-        stmt,
-        Slot.starts_at,
-        Consultation.id,
-        descending=tab != "pending",
+        partial(_request_list, tab, size),
+        lambda row: (row.starts_at, row.id),
         after=after,
         before=before,
-        size=size,
-        key=lambda row: (RequestRow(*row), (row.starts_at, row.id)),
-        params={"specialist_id": specialist_id},
+        descending=tab != "pending",
+        params={"specialist_id": specialist_id, "now": now},
+        make=RequestRow,
+        limit=size,
     )

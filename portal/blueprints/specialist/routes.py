@@ -26,13 +26,6 @@ def _week_of(moment) -> str:
     return week_param(local - timedelta(days=local.weekday()))
 
 
-def _page_urls(endpoint: str, page, **args) -> tuple[str | None, str | None]:
-    """Links to the previous and next page of a keyset-paginated list."""
-    prev_url = url_for(endpoint, before=page.prev_cursor, **args) if page.prev_cursor else None
-    next_url = url_for(endpoint, after=page.next_cursor, **args) if page.next_cursor else None
-    return prev_url, next_url
-
-
 @bp.route("/calendar")
 @role_required("specialist")
 def calendar():
@@ -59,8 +52,8 @@ def slots():
         before=request.args.get("before"),
         size=current_app.config["PAGE_SIZE"],
     )
-    prev_url, next_url = _page_urls(".slots", page, tab=tab if tab == "past" else None)
-    return render_template("specialist/slots.html", page=page, tab=tab, prev_url=prev_url, next_url=next_url)
+    args = {"tab": tab} if tab == "past" else {}
+    return render_template("specialist/slots.html", page=page, tab=tab, args=args)
 
 
 @bp.route("/slots/new", methods=["GET", "POST"])
@@ -100,7 +93,7 @@ def _date_arg() -> date | None:
         return None
 
 
-@bp.route("/slots/<int:slot_id>/edit", methods=["GET", "POST"])
+@bp.route("/slots/<id:slot_id>/edit", methods=["GET", "POST"])
 @role_required("specialist")
 def edit_slot(slot_id: int):
     """Change a slot's date, times or note, or transfer it to another specialist."""
@@ -151,7 +144,7 @@ def edit_slot(slot_id: int):
     ), status
 
 
-@bp.route("/slots/<int:slot_id>/delete", methods=["GET", "POST"])
+@bp.route("/slots/<id:slot_id>/delete", methods=["GET", "POST"])
 @role_required("specialist")
 def delete_slot(slot_id: int):
     """Confirm (GET) and delete (POST) a slot; its clients are told their consultation is cancelled."""
@@ -202,14 +195,12 @@ def consultations():
         before=request.args.get("before"),
         size=current_app.config["PAGE_SIZE"],
     )
-    prev_url, next_url = _page_urls(".consultations", page, status=status)
     return render_template(
         "specialist/consultations.html",
         page=page,
         status=status,
         now=now,
-        prev_url=prev_url,
-        next_url=next_url,
+        args={"status": status},
         back=request.full_path if request.query_string else request.path,
     )
 
@@ -219,7 +210,7 @@ def _back():
     return redirect(safe_next(request.form.get("next")) or url_for(".consultations"), 303)
 
 
-@bp.route("/consultations/<int:consultation_id>/accept", methods=["POST"])
+@bp.route("/consultations/<id:consultation_id>/accept", methods=["POST"])
 @role_required("specialist")
 def accept_request(consultation_id: int):
     """Accept a pending request; the slot's other pending requests are rejected."""
@@ -244,7 +235,7 @@ def accept_request(consultation_id: int):
     return _back()
 
 
-@bp.route("/consultations/<int:consultation_id>/reject", methods=["POST"])
+@bp.route("/consultations/<id:consultation_id>/reject", methods=["POST"])
 @role_required("specialist")
 def reject_request(consultation_id: int):
     """Reject a pending request, with an optional reason for the client."""

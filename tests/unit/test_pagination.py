@@ -1,10 +1,11 @@
-"""Keyset cursors and day boundaries of the slot finder."""
+"""Keyset cursors (one format for every list) and day boundaries of the slot finder."""
 
 from datetime import UTC, date, datetime
 
 import pytest
 
-from portal.blueprints.client.queries import day_start, decode_cursor, encode_cursor
+from portal.blueprints.client.queries import day_start
+from portal.pagination import decode_cursor, encode_cursor
 from portal.search import contains_pattern
 
 
