@@ -133,7 +133,9 @@ def test_users_page_runs_a_fixed_number_of_queries_at_50_and_10000_users(admin_b
     ]
 
     def next_cursor(url: str) -> str:
-        return re.search(r'href="[^"]*after=([^"&]+)[^"]*" rel="next"', admin_browser.get(url).get_data(as_text=True))[1]
+        return re.search(r'href="[^"]*after=([^"&]+)[^"]*" rel="next"', admin_browser.get(url).get_data(as_text=True))[
+            1
+        ]
 
     def measure() -> list[int]:
         # Two pages deep, so that the page before it is a full page of its own at both sizes.
