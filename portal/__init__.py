@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import auth_session, dbpool, email, i18n, ids, web
+    from portal import access, auth_session, dbpool, email, i18n, ids, web, words
     from portal.extensions import csrf, db, login_manager, migrate
 
     ids.init_app(app)
@@ -27,7 +27,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     auth_session.init_app(app)
+    access.init_app(app)
     i18n.init_app(app)
+    words.init_app(app)
     email.init_app(app)
     web.init_app(app)
 

@@ -3,10 +3,15 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import Flask, abort, request
 from flask_login import current_user
 
 from portal.extensions import login_manager
+from portal.i18n import lazy_gettext as _l
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["navigation"] = navigation
 
 
 def role_required(*roles: str):
@@ -38,12 +43,31 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+# Each role's pages in the navigation, in order; the first is the role's home (where login lands).
+NAVIGATION = {
+    "client": (("client.slots", _l("Find a slot")), ("client.consultations", _l("My consultations"))),
+    "specialist": (
+        ("specialist.calendar", _l("Calendar")),
+        ("specialist.slots", _l("Slots")),
+        ("specialist.consultations", _l("Requests")),
+    ),
+    "admin": (
+        ("admin.users", _l("Users")),
+        ("admin.log", _l("Moderation log")),
+        ("admin.emails", _l("Email delivery")),
+    ),
+}
+
+
+def navigation(user) -> tuple:
+    """(endpoint, label) of the pages the user's role has in the navigation."""
+    return NAVIGATION.get(user.role, ())
+
+
 def home_endpoint(user) -> str:
-    return {
-        "client": "client.slots",
-        "specialist": "specialist.calendar",
-        "admin": "admin.users",
-    }.get(user.role, "main.index")
+    """Where the user's role starts: the first page of its navigation."""
+    pages = navigation(user)
+    return pages[0][0] if pages else "main.index"
 
 
 def wants_next() -> str | None:

@@ -53,8 +53,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["minutes"] = minutes_text
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale
-    app.jinja_env.globals["status_labels"] = status_labels
-    app.jinja_env.globals["status_badge"] = status_badge
 
 
 _ZONES: list[str] | None = None
@@ -188,31 +186,3 @@ def format_for_recipient(value: datetime, tz: str, locale: str) -> tuple[str, st
 
 
 __all__ = ["format_datetime", "format_time", "timezone_names", "to_local"]
-
-
-def status_labels() -> dict:
-    """The status words people see, in the current language (SPEC §10); built once per request and language."""
-    locale = str(get_locale())
-    cache = g.setdefault("status_labels", {}) if has_app_context() else {}
-    if locale not in cache:
-        cache[locale] = _build_status_labels()
-    return cache[locale]
-
-
-def _build_status_labels() -> dict:
-    _ = gettext
-    return {
-        "pending": _("Pending"),
-        "accepted": _("Accepted"),
-        "rejected": _("Rejected"),
-        "cancelled": _("Cancelled"),
-        "cancelled_by_specialist": _("Cancelled by specialist"),
-        "expired": _("Expired"),
-        "free": _("free"),
-        "booked": _("booked"),
-    }
-
-
-def status_badge(status: str) -> Markup:
-    """The status word in colour and text: <span class="status status-accepted">Accepted</span>."""
-    return Markup('<span class="status status-%s">%s</span>') % (status, status_labels().get(status, status))

@@ -1,10 +1,6 @@
 """Rows of the list pages: the columns a page shows (not ORM objects), and the little computed from them."""
 
-from datetime import datetime
-
-
-def minutes_between(start: datetime, end: datetime) -> int:
-    return int((end - start).total_seconds() // 60)
+from portal.models.slot import minutes_between
 
 
 class Timed:

@@ -44,7 +44,7 @@ class Slot(Base):
 
     @property
     def duration_minutes(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+        return minutes_between(self.starts_at, self.ends_at)
 
 
 class Consultation(Base):
@@ -96,6 +96,19 @@ class Consultation(Base):
     def display_status(self, now: datetime) -> str:
         """The status word a person sees: Expired is derived, never stored."""
         return shown_status(self.status, self.slot.starts_at, now)
+
+    def can_cancel(self, now: datetime) -> bool:
+        return is_cancellable(self.status, self.slot.starts_at, now)
+
+
+def minutes_between(start: datetime, end: datetime) -> int:
+    """A slot's length in whole minutes (what "45 min" shows)."""
+    return int((end - start).total_seconds() // 60)
+
+
+def is_cancellable(status: str, starts_at: datetime, now: datetime) -> bool:
+    """Pending and accepted consultations may be cancelled until their slot starts."""
+    return status in ACTIVE_STATUSES and starts_at > now
 
 
 def shown_status(status: str, starts_at: datetime, now: datetime) -> str:

@@ -117,11 +117,6 @@ def get_own_consultation_or_404(client: User, consultation_id: int) -> Consultat
     return consultation
 
 
-def can_cancel(consultation: Consultation, now) -> bool:
-    """Pending and accepted consultations may be cancelled until their slot starts."""
-    return consultation.status in ACTIVE_STATUSES and consultation.slot.starts_at > now
-
-
 def cancel_consultation(client: User, consultation_id: int, reason: str | None, comment: str | None) -> Consultation:
     """Cancel the client's consultation with a reason; an accepted slot is free again (caller commits)."""
     reason = reason or None
@@ -141,7 +136,7 @@ def cancel_consultation(client: User, consultation_id: int, reason: str | None, 
         .execution_options(populate_existing=True)
     ).one()
     now = utcnow()
-    if slot is None or slot.deleted_at is not None or not can_cancel(consultation, now):
+    if slot is None or slot.deleted_at is not None or not consultation.can_cancel(now):
         raise DomainError(NOT_CANCELLABLE)
     was_accepted = consultation.status == "accepted"
     consultation.status = "cancelled"

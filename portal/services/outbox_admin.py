@@ -14,6 +14,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.models import OutboxEmail
 from portal.models.outbox import EMAIL_STATES
 from portal.services.errors import DomainError
+from portal.words import email_state_label
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ def retry_email(outbox_id: int) -> OutboxEmail:
     if row is None:
         raise EmailMissing(_l("There is no such email."))
     if row.state != "failed":
-        raise DomainError(_l("Only failed emails can be retried; this one is %(state)s.", state=state_label(row.state)))
+        state = email_state_label(row.state)
+        raise DomainError(_l("Only failed emails can be retried; this one is %(state)s.", state=state))
     row.state = "queued"
     # A fresh queued_at keeps the periodic drain from queueing it a second time right away.
     row.queued_at = utcnow()
@@ -98,10 +100,3 @@ def requeue(outbox_id: int) -> None:
         except Exception as exc:  # the drain queues it later; the count of failed jobs may lag
             log.warning("could not clear failed job of email %s: %s", outbox_id, exc)
     dispatch([outbox_id])
-
-
-def state_label(state: str) -> str:
-    """The word shown for an outbox state."""
-    from portal.i18n import gettext as _
-
-    return {"queued": _("queued"), "sent": _("sent"), "failed": _("failed")}.get(state, state)

@@ -9,11 +9,11 @@ from portal.clock import utcnow
 from portal.email import queue_email
 from portal.extensions import db
 from portal.i18n import gettext as _
-from portal.i18n import status_labels
 from portal.ics import consultation_ics
 from portal.models import Consultation, Slot, User
 from portal.services.errors import DomainError
 from portal.services.slots import active_consultations, save_guarded
+from portal.words import status_labels
 
 ACCEPTED_CONSTRAINT = "uq_consultations_slot_accepted"
 REASON_MAX = 500

@@ -9,7 +9,8 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
-from portal.i18n import status_labels, time_tag
+from portal.i18n import time_tag
+from portal.words import status_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGS = sorted((ROOT / "portal" / "translations").glob("*/ru/LC_MESSAGES/messages.po"))

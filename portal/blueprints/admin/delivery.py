@@ -28,7 +28,6 @@ def emails():
         stuck=outbox_admin.stuck_count(),
         stale_seconds=current_app.config["OUTBOX_STALE_SECONDS"],
         queue=outbox_admin.queue_stats(),
-        state_label=outbox_admin.state_label,
     )
 
 

@@ -6,6 +6,7 @@ from wtforms.validators import Length, Optional
 
 from portal.forms import PortalForm
 from portal.i18n import lazy_gettext as _l
+from portal.words import role_labels
 
 
 class FilterForm(PortalForm):
@@ -22,12 +23,7 @@ class UserSearchForm(FilterForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=254)], description=_l("Username or email"))
     role = SelectField(
         _l("Role"),
-        choices=[
-            ("", _l("All roles")),
-            ("client", _l("Client")),
-            ("specialist", _l("Specialist")),
-            ("admin", _l("Admin")),
-        ],
+        choices=[("", _l("All roles")), *role_labels().items()],
         default="",
     )
     blocked = SelectField(

@@ -25,15 +25,10 @@ def back_to_list():
     return redirect(safe_next(request.form.get("next")) or url_for("admin.users"), code=303)
 
 
-def role_labels() -> dict[str, str]:
-    """The role words shown to admins, in the current language."""
-    return {"client": _("Client"), "specialist": _("Specialist"), "admin": _("Admin")}
-
-
 @bp.context_processor
 def admin_globals():
     """Helpers every admin template uses."""
-    return {"role_labels": role_labels, "current_list_url": current_list_url}
+    return {"current_list_url": current_list_url}
 
 
 @bp.route("/users")

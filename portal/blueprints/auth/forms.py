@@ -9,6 +9,8 @@ from portal.forms import PortalForm
 from portal.i18n import LANGUAGES, is_timezone, timezone_names
 from portal.i18n import lazy_gettext as _l
 from portal.security import password_problem
+from portal.services.accounts import SELF_REGISTER_ROLES
+from portal.words import role_labels
 
 USERNAME_RULE = Regexp(r"^[A-Za-z0-9._-]+\Z", message=_l("Use only letters A–Z, digits and . _ -"))
 
@@ -59,7 +61,7 @@ class RegisterForm(ProfileFieldsMixin, PortalForm):
         render_kw={"autocomplete": "new-password"},
     )
     role = SelectField(
-        _l("Role"), choices=[("client", _l("Client")), ("specialist", _l("Specialist"))], default="client"
+        _l("Role"), choices=[(role, role_labels()[role]) for role in SELF_REGISTER_ROLES], default="client"
     )
     timezone = TimezoneField(_l("Time zone"), validate_choice=False)
     language = SelectField(_l("Language"))

@@ -9,6 +9,7 @@ from portal.forms import PortalForm
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import lazy_pgettext
 from portal.models import CANCEL_REASONS
+from portal.words import reason_labels
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2199, 12, 31)
@@ -52,16 +53,6 @@ class SlotFilterForm(PortalForm):
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("“To” cannot be before “From”."))
-
-
-def reason_labels() -> dict:
-    """The cancellation reasons as people read them, by stored value."""
-    return {
-        "Health": _l("Health"),
-        "Personal": _l("Personal"),
-        "Found_another_specialist": _l("Found another specialist"),
-        "Other": _l("Other"),
-    }
 
 
 def reason_choices():

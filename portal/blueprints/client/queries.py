@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, bindparam, case, exists, func, or_, select
 
 from portal.extensions import db
-from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
-from portal.models.slot import shown_status
+from portal.models import Consultation, Slot, User
+from portal.models.slot import is_cancellable, shown_status
 from portal.pagination import Page, keyset_page, ordered
 from portal.rows import WithSpecialist
 from portal.search import contains, contains_pattern
@@ -157,8 +157,7 @@ class MyConsultation(WithSpecialist):
         return shown_status(self.status, self.starts_at, now)
 
     def can_cancel(self, now: datetime) -> bool:
-        """Pending and accepted consultations may be cancelled until their slot starts (as booking.can_cancel)."""
-        return self.status in ACTIVE_STATUSES and self.starts_at > now
+        return is_cancellable(self.status, self.starts_at, now)
 
 
 @cache

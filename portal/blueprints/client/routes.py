@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from portal.access import role_required, safe_next
 from portal.blueprints.client import bp, queries
-from portal.blueprints.client.forms import CancelForm, SlotFilterForm, reason_labels
+from portal.blueprints.client.forms import CancelForm, SlotFilterForm
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.forms import EmptyForm
@@ -99,7 +99,6 @@ def consultations():
         page=page,
         past=past,
         now=now,
-        reason_labels=reason_labels(),
         args=tab,
     )
 
@@ -109,7 +108,7 @@ def consultations():
 def cancel(consultation_id: int):
     """Cancel a pending or accepted consultation with a reason and/or a comment."""
     consultation = booking.get_own_consultation_or_404(current_user, consultation_id)
-    if not booking.can_cancel(consultation, utcnow()):
+    if not consultation.can_cancel(utcnow()):
         flash(str(booking.NOT_CANCELLABLE), "error")
         return redirect(url_for("client.consultations"), 303)
     form = CancelForm()

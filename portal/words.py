@@ -1,0 +1,64 @@
+"""The words people read for stored values: statuses, roles, cancellation reasons, email states.
+
+One home for each, in the current language; templates reach them as globals of the same names.
+"""
+
+from flask import Flask, g, has_app_context
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        status_labels=status_labels,
+        status_badge=status_badge,
+        role_labels=role_labels,
+        reason_labels=reason_labels,
+        email_state_label=email_state_label,
+    )
+
+
+def status_labels() -> dict:
+    """The status words people see, in the current language (SPEC §10); built once per request and language."""
+    locale = str(get_locale())
+    cache = g.setdefault("status_labels", {}) if has_app_context() else {}
+    if locale not in cache:
+        cache[locale] = {
+            "pending": _("Pending"),
+            "accepted": _("Accepted"),
+            "rejected": _("Rejected"),
+            "cancelled": _("Cancelled"),
+            "cancelled_by_specialist": _("Cancelled by specialist"),
+            "expired": _("Expired"),
+            "free": _("free"),
+            "booked": _("booked"),
+        }
+    return cache[locale]
+
+
+def status_badge(status: str) -> Markup:
+    """The status word in colour and text: <span class="status status-accepted">Accepted</span>."""
+    return Markup('<span class="status status-%s">%s</span>') % (status, status_labels().get(status, status))
+
+
+def role_labels() -> dict:
+    """The roles by stored value (lazy: usable in form choices defined at import)."""
+    return {"client": _l("Client"), "specialist": _l("Specialist"), "admin": _l("Admin")}
+
+
+def reason_labels() -> dict:
+    """The cancellation reasons as people read them, by stored value."""
+    return {
+        "Health": _l("Health"),
+        "Personal": _l("Personal"),
+        "Found_another_specialist": _l("Found another specialist"),
+        "Other": _l("Other"),
+    }
+
+
+def email_state_label(state: str) -> str:
+    """The word shown for an outbox state."""
+    return {"queued": _("queued"), "sent": _("sent"), "failed": _("failed")}.get(state, state)
