@@ -1,6 +1,6 @@
-"""Response hardening (security headers on every response) and a template helper for row links."""
+"""Response hardening: security headers on every response."""
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -10,19 +10,6 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     app.after_request(set_security_headers)
-    app.jinja_env.globals["url_pattern"] = url_pattern
-
-
-_MARKER = 918273645
-
-
-def url_pattern(endpoint: str, param: str, **values) -> str:
-    """url_for(endpoint, param=N) as a str.format pattern, so a list builds one URL, not one per row.
-
-    url_pattern("specialist.edit_slot", "slot_id").format(7) == url_for("specialist.edit_slot", slot_id=7)
-    """
-    url = url_for(endpoint, **values, **{param: _MARKER})
-    return url.replace("{", "{{").replace("}", "}}").replace(str(_MARKER), "{}")
 
 
 def set_security_headers(response):

@@ -150,10 +150,10 @@ def test_template_gettext_escapes_variables_not_the_translation(app):
     assert html == "Reason: &lt;b&gt;&amp;|100% sure"
 
 
-def test_url_pattern_builds_the_same_urls_as_url_for(app):
+def test_row_url_builds_the_same_urls_as_url_for(app):
     from flask import url_for
 
-    from portal.web import url_pattern
+    from portal.ids import row_url
 
     with app.test_request_context():
         for endpoint, param in [
@@ -163,4 +163,4 @@ def test_url_pattern_builds_the_same_urls_as_url_for(app):
             ("admin.block", "user_id"),
         ]:
             for ident in (1, 42, 2147483647):
-                assert url_pattern(endpoint, param).format(ident) == url_for(endpoint, **{param: ident})
+                assert row_url(endpoint, param).format(ident) == url_for(endpoint, **{param: ident})
