@@ -44,6 +44,7 @@ ENV_NAMES = {
     "OUTBOX_DRAIN_INTERVAL",
     "EMAIL_MAX_RETRIES",
     "EMAIL_RETRY_INTERVALS",
+    "MAX_CONTENT_LENGTH",
 }
 
 
@@ -124,6 +125,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": public_url.startswith("https://"),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Forms are small: a larger body is refused with 413 before it is read.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 1024 * 1024),
         # No route carries a Flask-Limiter limit: the portal counts failures only, per account and per
         # address (portal/services/throttle.py, on the same `limits` storage). Off, its per-request hooks
         # are not installed at all.

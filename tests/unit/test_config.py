@@ -11,6 +11,7 @@ PG = "postgresql://portal@db:5432/portal"
 def clean_environment(monkeypatch):
     for name in (
         "PORTAL_EMBEDDED",
+        "MAX_CONTENT_LENGTH",
         "DATABASE_URL",
         "SECRET_KEY",
         "PUBLIC_URL",
@@ -83,6 +84,13 @@ def test_production_settings_are_read_from_the_environment(monkeypatch):
     assert (config["MAIL_PORT"], config["MAIL_USE_TLS"]) == (2525, True)
     assert config["EMAIL_RETRY_INTERVALS"] == [1, 1]
     assert (config["DEFAULT_TIMEZONE"], config["DEFAULT_LOCALE"]) == ("Europe/Moscow", "ru")
+    assert config["MAX_CONTENT_LENGTH"] == 1024 * 1024  # forms are small
+
+
+def test_the_request_size_limit_can_be_changed(monkeypatch):
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "65536")
+    config = load_config({"DATABASE_URL": PG, "SECRET_KEY": "s3cret"})
+    assert config["MAX_CONTENT_LENGTH"] == 65536 and config["EMBEDDED"] is False
 
 
 def test_the_embedded_demo_needs_only_its_flag(monkeypatch):
