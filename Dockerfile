@@ -1,4 +1,5 @@
 # Consultation Portal — production image (gunicorn on :8000).
+# Needs DATABASE_URL and SECRET_KEY at run time: without them it refuses to start and says so.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -20,9 +21,7 @@ COPY . .
 RUN find portal -type d -name translations | while read -r dir; do \
         if find "$dir" -name '*.po' | grep -q .; then pybabel compile -f -d "$dir"; fi; \
     done \
-    && chmod 0755 scripts/docker-entrypoint.sh \
-    && mkdir -p instance \
-    && chown portal:portal instance
+    && chmod 0755 scripts/docker-entrypoint.sh
 
 USER portal
 

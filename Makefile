@@ -12,6 +12,8 @@ SHELL := bash
 
 VENV   := .venv
 FLASK  := $(VENV)/bin/flask --app wsgi
+# The embedded demo (SQLite, emails on /dev/mail) is switched on here and nowhere else; it serves loopback only.
+EMBEDDED := PORTAL_EMBEDDED=1 $(FLASK)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 ARGS   ?=
@@ -40,11 +42,11 @@ babel:
 
 run: venv babel
 	@echo "==> Applying database migrations"
-	$(FLASK) db upgrade
+	$(EMBEDDED) db upgrade
 	@echo "==> Loading demo data (if the database is empty)"
-	$(FLASK) seed-demo
+	$(EMBEDDED) seed-demo
 	@echo "==> Serving on http://$(HOST):$(PORT)"
-	PUBLIC_URL=$${PUBLIC_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
+	PUBLIC_URL=$${PUBLIC_URL:-http://$(HOST):$(PORT)} $(EMBEDDED) serve-embedded --host $(HOST) --port $(PORT)
 
 test:
 	bash scripts/test.sh $(ARGS)

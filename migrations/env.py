@@ -1,8 +1,10 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import text
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -12,6 +14,9 @@ config = context.config
 # This line sets up loggers basically.
 fileConfig(config.config_file_name)
 logger = logging.getLogger("alembic.env")
+
+# Any fixed number: every `db upgrade` on the same database takes this PostgreSQL advisory lock.
+MIGRATION_LOCK_KEY = 7_310_452_118
 
 
 def get_engine():
@@ -47,6 +52,26 @@ def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
     return target_db.metadata
+
+
+@contextmanager
+def migration_lock(connection):
+    """Hold a PostgreSQL advisory lock while migrating, so concurrent `db upgrade` runs take turns.
+
+    Several web containers may start together (`docker compose up --scale web=3`): one applies the migrations,
+    the others wait here and then find nothing left to do. A session lock, not a transaction one, so that a
+    migration committing part-way (an autocommit block) still keeps the others out.
+    """
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    connection.commit()  # Alembic begins its own transaction after this; the lock stays with the session
+    try:
+        yield
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
 
 
 def run_migrations_offline():
@@ -95,7 +120,7 @@ def run_migrations_online():
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
+        with migration_lock(connection), context.begin_transaction():
             context.run_migrations()
 
 

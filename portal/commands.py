@@ -1,4 +1,4 @@
-"""CLI: create-admin, seed-demo, worker, outbox drain."""
+"""CLI: create-admin, seed-demo, worker, outbox drain, serve-embedded."""
 
 import logging
 import re
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(worker)
     app.cli.add_command(outbox)
+    app.cli.add_command(serve_embedded)
 
 
 @click.command("create-admin")
@@ -139,3 +140,24 @@ def outbox_drain(stale_seconds):
 
     count = drain_outbox(stale_seconds)
     click.echo(f"{count} email(s) re-queued.")
+
+
+@click.command("serve-embedded")
+@click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve_embedded(host, port):
+    """Serve the embedded demo (`make run`) on a loopback address only."""
+    from werkzeug.serving import run_simple
+
+    from portal.web import is_loopback
+
+    if not current_app.config["EMBEDDED"]:
+        raise click.ClickException(
+            "serve-embedded serves only the embedded demo (PORTAL_EMBEDDED=1); in production run gunicorn wsgi:app."
+        )
+    if not is_loopback(host):
+        # /dev/mail shows every reset link: the demo must not be reachable from the network.
+        raise click.ClickException(
+            f"The embedded demo serves only on a loopback address (127.0.0.1, ::1, localhost), not {host}."
+        )
+    run_simple(host, port, current_app._get_current_object(), threaded=True)

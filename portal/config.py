@@ -23,6 +23,7 @@ def _embedded_secret_key() -> str:
 
 
 ENV_NAMES = {
+    "PORTAL_EMBEDDED",
     "DATABASE_URL",
     "SECRET_KEY",
     "PUBLIC_URL",
@@ -43,6 +44,7 @@ ENV_NAMES = {
     "OUTBOX_DRAIN_INTERVAL",
     "EMAIL_MAX_RETRIES",
     "EMAIL_RETRY_INTERVALS",
+    "MAX_CONTENT_LENGTH",
 }
 
 
@@ -54,24 +56,42 @@ class ConfigError(RuntimeError):
     """Raised when a production start lacks a required setting."""
 
 
+def _require_production_settings(database_url: str | None, secret_key: str | None) -> None:
+    """Outside the embedded demo the database and the signing key must be given: never a silent fallback."""
+    missing = [name for name, value in (("DATABASE_URL", database_url), ("SECRET_KEY", secret_key)) if not value]
+    if missing:
+        raise ConfigError(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. A production start needs "
+            "DATABASE_URL (PostgreSQL) and SECRET_KEY in the environment. The embedded demo (SQLite, emails on "
+            "/dev/mail) is started only by `make run` (PORTAL_EMBEDDED=1, on a loopback address)."
+        )
+
+
+def _embedded_defaults(database_url: str | None, secret_key: str | None) -> tuple[str, str]:
+    """The embedded demo's SQLite database and signing key, kept in instance/ unless given."""
+    if database_url and not database_url.startswith("sqlite:"):
+        # The demo shows every email on /dev/mail: it must never run against a real database.
+        raise ConfigError("PORTAL_EMBEDDED=1 runs the demo on SQLite: unset DATABASE_URL or unset PORTAL_EMBEDDED.")
+    if not database_url:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
+    return database_url, secret_key or _embedded_secret_key()
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask config from the environment (and test overrides)."""
     overrides = dict(overrides or {})
     # Environment first; overrides (tests, tools) may set the same names.
     env = {**os.environ, **{k: v for k, v in overrides.items() if isinstance(v, str)}}
+    embedded = bool(overrides.get("EMBEDDED", _bool(env.get("PORTAL_EMBEDDED"))))
     database_url = overrides.get("SQLALCHEMY_DATABASE_URI") or env.get("DATABASE_URL")
-    embedded = not database_url
-    if embedded:
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        database_url = f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
-    elif database_url.startswith("postgres://"):
-        database_url = "postgresql://" + database_url[len("postgres://") :]
-
     secret_key = env.get("SECRET_KEY")
-    if not secret_key:
-        if not embedded:
-            raise ConfigError("SECRET_KEY must be set when DATABASE_URL is set.")
-        secret_key = _embedded_secret_key()
+    if embedded:
+        database_url, secret_key = _embedded_defaults(database_url, secret_key)
+    else:
+        _require_production_settings(database_url, secret_key)
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://") :]
 
     public_url = env.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
     redis_url = env.get("REDIS_URL") or None
@@ -105,6 +125,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": public_url.startswith("https://"),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Forms are small: a larger body is refused with 413 before it is read.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 1024 * 1024),
         # No route carries a Flask-Limiter limit: the portal counts failures only, per account and per
         # address (portal/services/throttle.py, on the same `limits` storage). Off, its per-request hooks
         # are not installed at all.

@@ -52,7 +52,10 @@ def handle_http(error: HTTPException):
         403: (_("Not allowed"), _("This page is not available to your account.")),
         404: (_("Not found"), _("There is nothing here. The link may be old or mistyped.")),
         405: (_("Not allowed"), _("This address does not accept that kind of request.")),
-        413: (_("Too large"), _("What you sent is too large.")),
+        413: (
+            _("Too large"),
+            _("What you sent is larger than this site accepts. Please go back, shorten it and try again."),
+        ),
         429: (_("Too many attempts"), _("Too many attempts. Please wait a few minutes and try again.")),
     }
     title, message = texts.get(error.code or 500, (error.name, error.description))

@@ -1,19 +1,24 @@
-"""The command line: create-admin, seed-demo, outbox drain, and migrations on an empty PostgreSQL."""
+"""The command line: create-admin, seed-demo, outbox drain, and migrations on an empty PostgreSQL (also
+several at once)."""
 
 import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg2
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from portal import create_app
 from portal.demo import DEMO_PASSWORD
 from portal.models import OutboxEmail, Slot, User
+from tests.conftest import ROOT
 from tests.factories import make_user
 from tests.integration.test_auth_support import isolated_client
-from tests.integration.test_outbox_support import flask_cli
+from tests.integration.test_outbox_support import flask_cli, wait_until
 
 STRONG = "granite-meadow-falcon-64"
 
@@ -114,7 +119,9 @@ def test_worker_needs_redis(app_config, worker_env):
     assert result.returncode != 0 and "REDIS_URL is not set" in result.stderr
 
 
-def test_upgrade_on_an_empty_database_then_check_reports_nothing_pending(worker_env):
+@pytest.fixture
+def empty_database():
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
     base = os.environ["TEST_DATABASE_URL"]
     name = f"portal_migrate_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(base)
@@ -122,13 +129,63 @@ def test_upgrade_on_an_empty_database_then_check_reports_nothing_pending(worker_
     try:
         with admin.cursor() as cur:
             cur.execute(f'CREATE DATABASE "{name}"')
-        env = {**worker_env, "DATABASE_URL": base.rsplit("/", 1)[0] + f"/{name}", "REDIS_URL": ""}
-        upgrade = flask_cli(env, "db", "upgrade")
-        assert upgrade.returncode == 0, upgrade.stderr
-        check = flask_cli(env, "db", "check")
-        assert check.returncode == 0, check.stdout + check.stderr
-        assert "No new upgrade operations detected." in check.stdout + check.stderr
+        yield base.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def test_upgrade_on_an_empty_database_then_check_reports_nothing_pending(worker_env, empty_database):
+    env = {**worker_env, "DATABASE_URL": empty_database, "REDIS_URL": ""}
+    upgrade = flask_cli(env, "db", "upgrade")
+    assert upgrade.returncode == 0, upgrade.stderr
+    check = flask_cli(env, "db", "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No new upgrade operations detected." in check.stdout + check.stderr
+
+
+# The advisory lock migrations/env.py takes around `db upgrade` on PostgreSQL.
+MIGRATION_LOCK_KEY = 7_310_452_118
+
+
+@pytest.mark.slow
+def test_three_upgrades_started_together_apply_the_schema_once(worker_env, empty_database):
+    """Three web containers starting at once (`docker compose up --scale web=3`) each run `db upgrade`."""
+    env = {**worker_env, "DATABASE_URL": empty_database, "REDIS_URL": ""}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"]
+    gate = psycopg2.connect(empty_database)
+    gate.autocommit = True
+    with gate.cursor() as cur:
+        # Hold the migration lock until all three are queued on it, so they really start together.
+        cur.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        processes = [
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)
+        ]
+        assert wait_until(lambda: _lock_waiters(cur) == 3, timeout=90), "the upgrades did not queue on the lock"
+        cur.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+    gate.close()
+    outputs = [process.communicate(timeout=120)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], outputs
+    # One process applied every revision; the others waited for it and found nothing left to do.
+    applied = [output for output in outputs if "Running upgrade" in output]
+    assert len(applied) == 1, outputs
+    head = ScriptDirectory(str(ROOT / "migrations")).get_current_head()
+    assert f"-> {head}," in applied[0]
+    with psycopg2.connect(empty_database) as conn, conn.cursor() as cur:
+        cur.execute("SELECT version_num FROM alembic_version")
+        assert cur.fetchall() == [(head,)]
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = {row[0] for row in cur.fetchall()}
+    conn.close()
+    assert {"users", "slots", "consultations", "outbox_emails"} <= tables
+
+
+def _lock_waiters(cur) -> int:
+    """How many sessions of this database wait for an advisory lock."""
+    cur.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    return cur.fetchone()[0]

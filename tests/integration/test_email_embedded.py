@@ -1,21 +1,23 @@
-"""The embedded default (no Redis, no SMTP): emails are delivered in-process after commit and shown on /dev/mail."""
+"""The embedded demo (no Redis, no SMTP): emails are delivered in-process after commit and shown on /dev/mail,
+to this computer only."""
 
 import pytest
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import OutboxEmail
+from portal.models import OutboxEmail, User
 from tests.integration.test_auth_support import isolated_client, registration
 
 
 @pytest.fixture
 def embedded(tmp_path, monkeypatch):
-    """The portal as `make run` starts it, on a SQLite file of this test's own."""
-    for name in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER"):
+    """The portal as `make run` starts it (PORTAL_EMBEDDED=1), on a SQLite file of this test's own."""
+    for name in ("REDIS_URL", "MAIL_SERVER"):
         monkeypatch.delenv(name, raising=False)
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'portal.sqlite3'}", "EMBEDDED": True, "SECRET_KEY": "x"}
-    )
+    monkeypatch.setenv("PORTAL_EMBEDDED", "1")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'portal.sqlite3'}")
+    monkeypatch.setenv("SECRET_KEY", "x")
+    app = create_app()
     with app.app_context():
         db.create_all()
         yield app
@@ -36,5 +38,34 @@ def test_registration_email_appears_on_the_development_mailbox(embedded):
     assert browser.get(link).status_code == 302  # and they work
 
 
-def test_the_development_mailbox_exists_only_in_the_embedded_default(client):
+def test_the_development_mailbox_exists_only_in_the_embedded_demo(client):
     assert client.get("/dev/mail").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"REMOTE_ADDR": "203.0.113.9"},
+        {"REMOTE_ADDR": "10.0.0.7"},
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"},  # a proxy on this computer
+        {"REMOTE_ADDR": "::1", "HTTP_FORWARDED": "for=203.0.113.9"},
+    ],
+)
+def test_the_embedded_demo_answers_no_other_computer(embedded, environ):
+    browser = isolated_client(embedded)
+    local = isolated_client(embedded)
+    assert local.submit("/register", registration(username="devuser", email="dev@example.com")).status_code == 302
+    assert "/confirm/" in local.get("/dev/mail").get_data(as_text=True)
+    for path in ("/dev/mail", "/", "/login", "/static/favicon.svg"):
+        response = browser.get(path, environ_overrides=environ)
+        assert response.status_code == 404
+        assert "/confirm/" not in response.get_data(as_text=True)
+    response = browser.post("/register", data=registration(), environ_overrides=environ)
+    assert response.status_code == 404 and "Set-Cookie" not in response.headers  # none of the portal ran
+    assert db.session.scalars(db.select(User.username)).all() == ["devuser"]  # nothing was done for it
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"])
+def test_the_embedded_demo_answers_this_computer(embedded, address):
+    response = isolated_client(embedded).get("/dev/mail", environ_overrides={"REMOTE_ADDR": address})
+    assert response.status_code == 200

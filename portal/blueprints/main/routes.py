@@ -59,7 +59,7 @@ def healthz():
 
 @bp.route("/dev/mail")
 def dev_mail():
-    """Emails the embedded default 'sent' (only when running without a database URL)."""
+    """Emails the embedded demo 'sent'; it exists only in that mode (PORTAL_EMBEDDED=1, loopback only)."""
     if not current_app.config["EMBEDDED"]:
         abort(404)
     emails = db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(50)).all()
