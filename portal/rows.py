@@ -1,6 +1,7 @@
 """Rows of the list pages: the columns a page shows (not ORM objects), and the little computed from them."""
 
 from portal.models.slot import minutes_between
+from portal.models.user import person_name
 
 
 class Timed:
@@ -20,4 +21,4 @@ class WithSpecialist(Timed):
 
     @property
     def specialist_name(self) -> str:
-        return self.display_name or self.username
+        return person_name(self.display_name, self.username)

@@ -54,7 +54,7 @@ class User(UserMixin, Base):
 
     @property
     def name(self) -> str:
-        return self.display_name or self.username
+        return person_name(self.display_name, self.username)
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
@@ -73,3 +73,8 @@ for _column in (User.username, User.email, User.display_name, User.specialty):
         postgresql_using="gin",
         postgresql_ops={_column.key: "gin_trgm_ops"},
     )
+
+
+def person_name(display_name: str | None, username: str) -> str:
+    """What a person is called on pages and in emails: their display name, else their username."""
+    return display_name or username
