@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import auth_session, dbpool, email, i18n, web
+    from portal import auth_session, dbpool, email, i18n, proxy, web
     from portal.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -30,6 +30,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     email.init_app(app)
     web.init_app(app)
+    proxy.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
