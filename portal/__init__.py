@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import access, auth_session, dbpool, email, i18n, ids, web, words
+    from portal import access, auth_session, dbpool, email, i18n, ids, proxy, web, words
     from portal.extensions import csrf, db, login_manager, migrate
 
     ids.init_app(app)
@@ -32,6 +32,7 @@ def register_extensions(app: Flask) -> None:
     words.init_app(app)
     email.init_app(app)
     web.init_app(app)
+    proxy.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

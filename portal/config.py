@@ -45,6 +45,7 @@ ENV_NAMES = {
     "EMAIL_MAX_RETRIES",
     "EMAIL_RETRY_INTERVALS",
     "MAX_CONTENT_LENGTH",
+    "TRUSTED_PROXIES",
 }
 
 
@@ -148,6 +149,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "EMAIL_RETRY_INTERVALS": [
             int(x) for x in (env.get("EMAIL_RETRY_INTERVALS") or "10,30,120,600,1800").split(",")
         ],
+        # Reverse proxies in front of the portal whose X-Forwarded-* headers are believed (portal/proxy.py).
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         "PAGE_SIZE": 20,
         "CLOCK": None,
     }

@@ -5,6 +5,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import utcnow
+from portal.devices import NO_DEVICES, Devices
 from portal.email import queue_email
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
@@ -93,6 +94,10 @@ def confirm(raw_token: str) -> User:
     return user
 
 
+THROTTLED = _l("Too many failed attempts. Please wait 15 minutes and try again.")
+WRONG_LOGIN = _l("Wrong username, email or password.")
+
+
 class LoginRefused(DomainError):
     """Login refused; `reason` is one of throttled, invalid, unconfirmed, blocked."""
 
@@ -102,19 +107,23 @@ class LoginRefused(DomainError):
         self.user = user
 
 
-def authenticate(login: str, password: str, address: str) -> User:
-    """Check the credentials, counting failures per account and per address."""
+class PasswordCheckThrottled(DomainError):
+    """The current password was not even checked: too many recent failures (shown at that field)."""
+
+
+def authenticate(login: str, password: str, address: str, devices: Devices = NO_DEVICES) -> User:
+    """Check the credentials; failures count per name typed and per address, or per device (portal/devices.py)."""
     user = find_by_login(login)
-    account_key = f"user:{user.id}" if user else f"login:{login.strip().lower()[:254]}"
-    if not throttle.login_allowed(account_key, address):
-        raise LoginRefused(_l("Too many failed attempts. Please wait 15 minutes and try again."), "throttled")
+    device = devices.device_id(user)
+    if not throttle.login_allowed([login], address, device):
+        raise LoginRefused(THROTTLED, "throttled")
     if user is None:
         verify_password(DUMMY_HASH, password)
-        throttle.record_failure(account_key, address)
-        raise LoginRefused(_l("Wrong username, email or password."), "invalid")
+        throttle.record_failure([login], address, device)
+        raise LoginRefused(WRONG_LOGIN, "invalid")
     if not verify_password(user.password_hash, password):
-        throttle.record_failure(account_key, address)
-        raise LoginRefused(_l("Wrong username, email or password."), "invalid")
+        throttle.record_failure([login], address, device)
+        raise LoginRefused(WRONG_LOGIN, "invalid")
     if user.is_blocked:
         raise LoginRefused(_l("Your account is blocked"), "blocked", user)
     if not user.is_confirmed:
@@ -138,16 +147,24 @@ def reset_password(raw_token: str, new_password: str) -> User:
     user = tokens.use_token(raw_token, tokens.RESET)
     user.password_hash = hash_password(new_password)
     user.rotate_session_token()
-    throttle.clear_account(f"user:{user.id}")  # the link proved who they are
+    throttle.clear_names(user.username, user.email)  # the link proved who they are
     if user.confirmed_at is None:  # the link proved the address
         user.confirmed_at = utcnow()
     queue_email(user, "password_changed", changed_at=utcnow())
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Change the password after checking the current one; every other session ends."""
+def change_password(user: User, current: str, new: str, address: str, devices: Devices = NO_DEVICES) -> None:
+    """Change the password after checking the current one, counted like a login; every other session ends.
+
+    A stolen session must not be a way to guess the password: a wrong current password is a failed login
+    of the account (both its names and the address, or this browser's device cookie).
+    """
+    names, device = [user.username, user.email], devices.device_id(user)
+    if not throttle.login_allowed(names, address, device):
+        raise PasswordCheckThrottled(THROTTLED, field="current_password")
     if not verify_password(user.password_hash, current):
+        throttle.record_failure(names, address, device)
         raise DomainError(_l("The current password is wrong."), field="current_password")
     user.password_hash = hash_password(new)
     user.rotate_session_token()

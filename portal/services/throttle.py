@@ -1,4 +1,4 @@
-"""Throttles shared by all web processes through Redis: failed logins, registrations, reset requests.
+"""Throttles shared by all web processes through Redis: failed password checks, registrations, reset requests.
 
 Each app keeps its own counter store (built from RATELIMIT_STORAGE_URI), so two apps built with
 create_app against the same Redis share the counts. Windows are moving: "5 per 15 minutes" means
@@ -8,6 +8,7 @@ logs it: a Redis outage must not lock everybody out.
 
 import logging
 import threading
+from collections.abc import Iterable
 
 # redis is imported whole before any request thread: limits imports it lazily, and a thread that finds it
 # half-imported by another reads its version as 0.0.0 and refuses it (seen under gunicorn's threaded
@@ -73,28 +74,45 @@ def _hit(pairs: list[tuple[str, str]]) -> None:
         log.warning("throttle store unavailable, not counting: %s", exc)
 
 
-def _login_pairs(account: str, address: str) -> list[tuple[str, str]]:
+def _login_pairs(names: Iterable[str], address: str, device: str | None) -> list[tuple[str, str]]:
+    """The counters a password check is held back by and counted against.
+
+    From a browser with a device cookie for the account (portal/devices.py): that cookie's own counter only,
+    with the per-account allowance. From anywhere else: the name typed and the network address.
+
+    The account counter is keyed by the login name exactly as typed (trimmed, lower-cased), not by the account
+    it finds. Keyed by account, five failures on a public username would throttle its email address too, and
+    anyone could learn which address belongs to which username by watching for the refusal. Keyed by the name,
+    failures on "anna" tell nothing about "anna@example.com", and an unknown name is counted the same way as a
+    known one. The cost: a guesser who knows both spellings gets two allowances per account (10 instead of 5
+    guesses per 15 minutes), still bounded, and still within the per-address limit that stops one network
+    trying many names; the account's owner is not held back by either, thanks to the device cookie.
+    """
+    if device:
+        return [("LOGIN_FAILURES_PER_ACCOUNT", _key("login-fail-device", device))]
+    keys = dict.fromkeys(_key("login-fail-name", name) for name in names)  # one count per name, however spelt
     return [
-        ("LOGIN_FAILURES_PER_ACCOUNT", _key("login-fail-account", account)),
+        *(("LOGIN_FAILURES_PER_ACCOUNT", key) for key in keys),
         ("LOGIN_FAILURES_PER_ADDRESS", _key("login-fail-address", address)),
     ]
 
 
-def login_allowed(account: str, address: str) -> bool:
-    """False once the account or the address has too many recent failures."""
-    return _allowed(_login_pairs(account, address))
+def login_allowed(names: Iterable[str], address: str, device: str | None = None) -> bool:
+    """False once the device, or else any of the names or the address, has too many recent failures."""
+    return _allowed(_login_pairs(names, address, device))
 
 
-def record_failure(account: str, address: str) -> None:
-    """Count one failed login against the account and the address."""
-    _hit(_login_pairs(account, address))
+def record_failure(names: Iterable[str], address: str, device: str | None = None) -> None:
+    """Count one failed password check against the device, or else the names and the address."""
+    _hit(_login_pairs(names, address, device))
 
 
-def clear_account(account: str) -> None:
-    """Forget the account's failures (after it proved ownership by a reset link)."""
+def clear_names(*names: str) -> None:
+    """Forget the failures typed under these names (after the account proved ownership by a reset link)."""
     strategy = _strategy()
     try:
-        strategy.clear(_limit("LOGIN_FAILURES_PER_ACCOUNT"), _key("login-fail-account", account))
+        for name in names:
+            strategy.clear(_limit("LOGIN_FAILURES_PER_ACCOUNT"), _key("login-fail-name", name))
     except StorageError as exc:
         log.warning("throttle store unavailable, not cleared: %s", exc)
 

@@ -22,6 +22,11 @@ def login(client, login_name, password=PASSWORD, url="/login", address="192.0.2.
     return client.submit(url, data, environ_base={"REMOTE_ADDR": address})
 
 
+def stranger(client):
+    """Another browser, with no cookies yet."""
+    return isolated_client(client.application)
+
+
 def logged_in_as(client) -> str | None:
     with client.session_transaction() as session:
         return session.get("_user_id")
@@ -148,8 +153,8 @@ def test_remember_me_sets_a_long_lived_http_only_cookie(client):
 # ---------------------------------------------------------------------------------------------- throttling
 
 
-def test_five_failures_for_one_account_lock_it_from_any_address_even_with_the_right_password(client):
-    make_user(username="anna")
+def test_five_failures_on_a_name_lock_it_from_any_address_even_with_the_right_password(client):
+    make_user(username="anna", email="anna@example.com")
     for n in range(5):
         assert (
             form_alert(login(client, "anna", "wrong-password", address=f"198.51.100.{n}").get_data(as_text=True))
@@ -159,11 +164,38 @@ def test_five_failures_for_one_account_lock_it_from_any_address_even_with_the_ri
     assert response.status_code == 429
     assert form_alert(response.get_data(as_text=True)) == THROTTLED
     assert logged_in_as(client) is None
-    # By email too: it is the account that is throttled, not the spelling.
-    assert login(client, "anna@example.com", address="203.0.113.98").status_code == 429
+    # Any spelling of the name is the same name.
+    assert login(stranger(client), "  ANNA ", address="203.0.113.98").status_code == 429
     # Another account is unaffected.
     make_user(username="boris")
     assert login(client, "boris", address="198.51.100.1").status_code == 302
+
+
+def test_failures_on_a_username_do_not_reveal_or_lock_its_email(client):
+    """Usernames are public: if failures on one throttled its email, anyone could match emails to usernames."""
+    make_user(username="anna", email="anna@example.com")
+    make_user(username="boris", email="boris@example.com")
+    for n in range(5):
+        login(client, "anna", "wrong-password", address=f"198.51.100.{n}")
+    assert login(client, "anna", address="203.0.113.5").status_code == 429
+    # Her address answers a wrong password exactly like any other address, known or not ...
+    answers = {}
+    for email in ("anna@example.com", "boris@example.com", "nobody@example.com"):
+        response = login(stranger(client), email, "wrong-password", address="203.0.113.6")
+        answers[email] = (response.status_code, form_alert(response.get_data(as_text=True)))
+    assert set(answers.values()) == {(422, WRONG)}, answers
+    # ... and the owner still gets in by it.
+    owner = stranger(client)
+    assert login(owner, "anna@example.com", address="203.0.113.7").status_code == 302
+    assert logged_in_as(owner) is not None
+
+
+def test_failures_on_an_email_do_not_lock_the_username(client):
+    make_user(username="anna", email="anna@example.com")
+    for n in range(5):
+        login(client, "ANNA@example.com", "wrong-password", address=f"198.51.100.{n}")
+    assert login(stranger(client), "anna@example.com", address="203.0.113.5").status_code == 429
+    assert login(stranger(client), "anna", address="203.0.113.5").status_code == 302
 
 
 def test_failures_for_an_unknown_name_are_throttled_too(client):
@@ -182,15 +214,15 @@ def test_twenty_failures_from_one_address_lock_that_address_only(client):
     assert login(client, "anna", address="192.0.2.51").status_code == 302
 
 
-def test_only_failures_count(client, auth):
+def test_only_failures_count(client):
+    # Each attempt from a new browser: one that has logged in would be counted on its own (test_auth_devices.py).
     user = make_user(username="anna")
     for _ in range(4):
-        login(client, "anna", "wrong-password")
+        login(stranger(client), "anna", "wrong-password")
     for _ in range(6):  # successful logins are not counted
-        assert login(client, "anna").status_code == 302
-        auth.logout()
-    assert login(client, "anna", "wrong-password").status_code == 422  # the fifth failure
-    assert login(client, "anna").status_code == 429
+        assert login(stranger(client), "anna").status_code == 302
+    assert login(stranger(client), "anna", "wrong-password").status_code == 422  # the fifth failure
+    assert login(stranger(client), "anna").status_code == 429
     assert user.is_confirmed
 
 

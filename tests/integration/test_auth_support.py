@@ -30,6 +30,12 @@ def isolated_client(app) -> IsolatedClient:
     return IsolatedClient(app, app.response_class, use_cookies=True)
 
 
+def device_cookie(client) -> str | None:
+    """The value of the device cookie the browser holds (portal/devices.py), if any."""
+    cookie = client.get_cookie("device")
+    return cookie.value if cookie else None
+
+
 LINK_RE = re.compile(r"http://portal\.test(/(?:confirm|reset-password)/[A-Za-z0-9_\-]+)")
 
 

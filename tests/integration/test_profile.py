@@ -27,7 +27,7 @@ def save_profile(client, **fields):
     return client.post("/profile", data=data)
 
 
-def change_password(client, current=PASSWORD, new=NEW_PASSWORD, confirm=None):
+def change_password(client, current=PASSWORD, new=NEW_PASSWORD, confirm=None, **kwargs):
     return client.post(
         "/profile",
         data={
@@ -37,6 +37,7 @@ def change_password(client, current=PASSWORD, new=NEW_PASSWORD, confirm=None):
             "password-confirm": new if confirm is None else confirm,
             "password-submit": "Change password",
         },
+        **kwargs,
     )
 
 
@@ -181,3 +182,59 @@ def test_the_footer_switch_is_saved_to_the_profile(client, auth, db):
     assert fresh(db, user).locale == "ru"
     client.submit("/language", {"lang": "xx", "next": "/profile"}, from_url="/profile")
     assert fresh(db, user).locale == "ru"  # an unknown language changes nothing
+
+
+# ------------------------------------------------------------------ the current password counts as a login
+
+
+THROTTLED = "Too many failed attempts. Please wait 15 minutes and try again."
+
+
+def test_six_wrong_current_passwords_throttle_the_check(client, auth, db):
+    user = make_user(username="anna", email="anna@example.com")
+    auth.login_as(user)
+    before = fresh(db, user).password_hash
+    for _ in range(5):
+        response = change_password(client, "wrong-password-9")
+        assert response.status_code == 422
+        assert field_error(response.get_data(as_text=True), "password-current_password") == (
+            "The current password is wrong."
+        )
+    refused = change_password(client, PASSWORD)  # the sixth is refused unchecked, even with the right password
+    assert refused.status_code == 429
+    assert field_error(refused.get_data(as_text=True), "password-current_password") == THROTTLED
+    assert fresh(db, user).password_hash == before
+    assert emails_to("anna@example.com") == []
+    assert client.get("/profile").status_code == 200  # still logged in; only the check is held back
+    # They were failed logins of this browser: it cannot log in either until the window passes.
+    auth.logout()
+    assert client.submit("/login", {"login": "anna", "password": PASSWORD}).status_code == 429
+
+
+def test_a_stolen_session_cannot_guess_the_password_nor_lock_the_owner_out(client, app, auth, db):
+    user = make_user(username="anna", email="anna@example.com")
+    auth.login_as(user)
+    before = fresh(db, user).password_hash
+    from_there = {"environ_base": {"REMOTE_ADDR": "198.51.100.9"}}
+    thief = isolated_client(app)  # a copy of the session cookie only, used from another network
+    thief.set_cookie("session", client.get_cookie("session").value)
+    assert thief.get("/profile").status_code == 200
+    for n in range(15):  # the thief's network has already failed 15 logins on other names
+        isolated_client(app).submit("/login", {"login": f"guess{n}", "password": "x" * 8}, **from_there)
+    for _ in range(5):
+        response = change_password(thief, "wrong-password-9", **from_there)
+        assert response.status_code == 422
+    refused = change_password(thief, PASSWORD, **from_there)
+    assert refused.status_code == 429
+    assert fresh(db, user).password_hash == before
+    # Counted for the account under both its names, and for the address ...
+    for name in ("anna", "anna@example.com"):
+        assert isolated_client(app).submit("/login", {"login": name, "password": PASSWORD}).status_code == 429
+    make_user(username="boris")
+    assert (
+        isolated_client(app).submit("/login", {"login": "boris", "password": PASSWORD}, **from_there).status_code == 429
+    )
+    # ... but not for the owner's own browser, which changes the password at once.
+    assert change_password(client).status_code == 302
+    assert fresh(db, user).password_hash != before
+    assert thief.get("/profile").status_code == 302  # and the stolen session is over

@@ -40,7 +40,10 @@ class Answer:
 
 
 class Browser:
-    """One person's browser against one server: a cookie jar and a record of every status seen."""
+    """One person's browser against one server: a cookie jar and a record of every status seen.
+
+    With an `address`, every request carries `X-Forwarded-For: <address>`, as a reverse proxy in front of the
+    portal would add it for a browser at that address."""
 
     def __init__(self, base_url: str, address: str | None = None, timeout: float = 60.0):
         self.base_url = base_url.rstrip("/")
@@ -55,6 +58,8 @@ class Browser:
         headers = {"Connection": "close", "Accept-Language": "en", "User-Agent": "portal-proof"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.address:
+            headers["X-Forwarded-For"] = self.address
         body = None
         if data is not None:
             body = urlencode(data).encode()

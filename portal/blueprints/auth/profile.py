@@ -1,10 +1,12 @@
 """The profile page: personal details and the password change."""
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from portal.blueprints.auth import bp
 from portal.blueprints.auth.forms import PasswordChangeForm, ProfileForm
+from portal.blueprints.auth.sessions import start_session
+from portal.devices import Devices, remember_device
 from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.services import DomainError, accounts
@@ -32,18 +34,37 @@ def profile():
         session["lang"] = user.locale
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
+    throttled = False
     if password_form.submit.data and password_form.validate_on_submit():
         try:
-            accounts.change_password(user, password_form.current_password.data, password_form.new_password.data)
+            accounts.change_password(
+                user,
+                password_form.current_password.data,
+                password_form.new_password.data,
+                _address(),
+                Devices.from_request(),
+            )
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
             password_form.apply_domain_error(error)
+            throttled = isinstance(error, accounts.PasswordCheckThrottled)
         else:
-            # Other sessions die with the old token; this one carries on with the new one.
-            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-            login_user(user, remember=remembered)
-            flash(_("Your password is changed. Other sessions have been logged out."), "success")
-            return redirect(url_for("auth.profile"))
-    status = 422 if (form.errors or password_form.errors) else 200
+            return _password_changed(user)
+    status = 429 if throttled else 422 if (form.errors or password_form.errors) else 200
     return render_template("auth/profile.html", form=form, password_form=password_form), status
+
+
+def _address() -> str:
+    """The client's address (as trusted proxies forwarded it, when there are any: portal/proxy.py)."""
+    return request.remote_addr or ""
+
+
+def _password_changed(user):
+    """This session carries on under the new password; other sessions died with the old session token."""
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    start_session(user, remember=remembered)
+    flash(_("Your password is changed. Other sessions have been logged out."), "success")
+    response = redirect(url_for("auth.profile"))
+    remember_device(response, user)  # the browser's old device cookie died with the old password
+    return response

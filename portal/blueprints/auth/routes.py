@@ -2,11 +2,13 @@
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from portal.access import home_endpoint, safe_next
 from portal.blueprints.auth import bp
 from portal.blueprints.auth.forms import LoginForm, RegisterForm, ResendForm, ResetPasswordForm, ResetRequestForm
+from portal.blueprints.auth.sessions import end_session, start_session
+from portal.devices import Devices, remember_device
 from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.services import DomainError, accounts, throttle
@@ -96,7 +98,7 @@ def login():
     if not form.validate_on_submit():
         return _page("auth/login.html", form, resend_form=None)
     try:
-        user = accounts.authenticate(form.login.data, form.password.data, _address())
+        user = accounts.authenticate(form.login.data, form.password.data, _address(), Devices.from_request())
     except accounts.LoginRefused as refusal:
         form.form_errors.append(refusal.message)
         resend_form = None
@@ -104,9 +106,10 @@ def login():
             resend_form = ResendForm(formdata=None, email=refusal.user.email)
         status = {"throttled": 429, "blocked": 403}.get(refusal.reason, 422)
         return _page("auth/login.html", form, status, resend_form=resend_form)
-    login_user(user, remember=form.remember.data)
-    session["lang"] = user.locale
-    return redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(user)))
+    start_session(user, remember=form.remember.data)
+    response = redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(user)))
+    remember_device(response, user)
+    return response
 
 
 @bp.route("/confirm/resend", methods=["GET", "POST"])
@@ -130,7 +133,7 @@ def logout():
     if current_user.is_authenticated:
         current_user.rotate_session_token()
         db.session.commit()
-        logout_user()
+    end_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
