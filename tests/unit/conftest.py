@@ -6,17 +6,19 @@ from portal import create_app
 
 
 @pytest.fixture(scope="session")
-def app(session_clock):
-    """The app with nothing behind it: forms, templates, translations and pure functions only."""
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": "sqlite://",
-            "SECRET_KEY": "unit-tests",
-            "REDIS_URL": "",
-            "PUBLIC_URL": "http://portal.test",
-            "CLOCK": session_clock,
-        }
-    )
+def app_config():
+    """Settings with nothing behind them: forms, templates, translations and pure functions only."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "SECRET_KEY": "unit-tests",
+        "REDIS_URL": "",
+        "PUBLIC_URL": "http://portal.test",
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_config, session_clock):
+    return create_app({**app_config, "CLOCK": session_clock})
 
 
 @pytest.fixture(autouse=True)
