@@ -17,10 +17,12 @@ RUN pip install -r requirements.txt
 
 COPY . .
 
-# Compile translation catalogs (every portal/**/translations directory that holds .po files).
+# Compile translation catalogs (every portal/**/translations directory that holds .po files), and write the
+# static files under content-hashed names with gzipped copies (instance/static), served by WhiteNoise.
 RUN find portal -type d -name translations | while read -r dir; do \
         if find "$dir" -name '*.po' | grep -q .; then pybabel compile -f -d "$dir"; fi; \
     done \
+    && python -m portal.assets \
     && chmod 0755 scripts/docker-entrypoint.sh
 
 USER portal
