@@ -3,7 +3,8 @@
 Lock order, the same in every transaction that takes more than one of these locks, so none waits in a circle:
 
 1. specialists' user rows, ascending id, FOR NO KEY UPDATE (`lock_specialists`: publishing, editing and
-   transferring; a transfer locks both specialists); blocking takes its user rows in the same order (FOR UPDATE);
+   transferring; a transfer also locks the row of the user it names, before checking that one is a specialist);
+   blocking takes its two user rows in the same order (FOR UPDATE) and then waits for nothing else;
 2. the slot row, FOR UPDATE (edit, delete, request, cancel, accept, reject);
 3. the slot's consultations, FOR UPDATE;
 4. clients' user rows, FOR KEY SHARE (accepting; and every row that refers to a user, such as an outbox email).
