@@ -12,6 +12,7 @@
 #   TEST_DATABASE_URL  TEST_REDIS_URL  CHROMIUM_PATH  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 #   TEST_PG_BINDIR TEST_PG_DATADIR TEST_PG_HOST TEST_PG_PORT TEST_PG_SOCKET_DIR TEST_PG_LOG TEST_PG_RUNAS
 #   TEST_REDIS_SERVER TEST_REDIS_HOST TEST_REDIS_PORT TEST_REDIS_DIR TEST_REDIS_PIDFILE
+#   TEST_CLOCK_AT (only for the reruns of the `clock` tests at 23:30 and 00:30 UTC)
 #   TEST_RUN_DIR (temp dir of this run)  TEST_SERVICES (path of scripts/services.sh:
 #   `bash "$TEST_SERVICES" pg-stop|pg-start|redis-stop|redis-start` for fault tests)
 set -euo pipefail
@@ -148,6 +149,14 @@ else
     rc2=$?
     rc=$rc1
     [ "$rc" -eq 0 ] && rc=$rc2
+    # The tests that build times from the running clock, again as if it were just before and just after
+    # midnight UTC (tests/conftest.py: TEST_CLOCK_AT): the suite must pass at any hour.
+    for clock_at in 23:30 00:30; do
+        say "Running pytest: the clock-dependent tests with the clock starting at $clock_at UTC"
+        TEST_CLOCK_AT="$clock_at" "$VENV_DIR/bin/python" -m pytest -m "clock and not serial" -p no:cacheprovider -q
+        rc3=$?
+        [ "$rc" -eq 0 ] && rc=$rc3
+    done
 fi
 set -e
 say "pytest exited with code $rc"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -26,6 +26,9 @@ from portal import create_app
 from portal.extensions import db as _db
 
 ROOT = Path(__file__).resolve().parent.parent
+# Fixtures whose worker processes keep real time: TEST_CLOCK_AT cannot shift them, so their tests are skipped then.
+# (The gunicorn tests are `serial`, which the shifted runs of scripts/test.sh leave out.)
+REAL_TIME_FIXTURES = {"rq_worker", "worker_env", "fragile"}
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
@@ -147,14 +150,30 @@ def app_config(database_url, redis_url, run_id, smtp_sink):
     }
 
 
-class FrozenClock:
-    """A settable clock: `clock.set(dt)` freezes "now"; `clock.reset()` returns to real time."""
+def clock_start(setting: str | None) -> datetime | None:
+    """Where TEST_CLOCK_AT starts the running clock: "23:30" is that UTC time today, or a full ISO instant."""
+    if not setting:
+        return None
+    if len(setting) <= 5:
+        wall = datetime.strptime(setting, "%H:%M").time()
+        return datetime.combine(datetime.now(UTC).date(), wall, UTC)
+    start = datetime.fromisoformat(setting)
+    return start if start.tzinfo else start.replace(tzinfo=UTC)
 
-    def __init__(self):
+
+class FrozenClock:
+    """A settable clock: `clock.set(dt)` freezes "now"; `clock.reset()` returns to the running clock.
+
+    The running clock is real time, or, with TEST_CLOCK_AT set, real time shifted so the session began at that
+    moment (it ticks on from there): the time-dependent tests run as if it were 23:30 or 00:30 UTC."""
+
+    def __init__(self, start: datetime | None = None):
         self.value: datetime | None = None
+        self.start = start
+        self.shift = start - datetime.now(UTC) if start else timedelta(0)
 
     def __call__(self) -> datetime:
-        return self.value or datetime.now(UTC)
+        return self.value or datetime.now(UTC) + self.shift
 
     def set(self, value: datetime) -> None:
         assert value.tzinfo is not None, "use aware datetimes"
@@ -166,7 +185,17 @@ class FrozenClock:
 
 @pytest.fixture(scope="session")
 def session_clock():
-    return FrozenClock()
+    return FrozenClock(clock_start(os.environ.get("TEST_CLOCK_AT")))
+
+
+def pytest_collection_modifyitems(config, items):
+    """With a shifted clock, skip the tests whose worker processes keep real time."""
+    if not os.environ.get("TEST_CLOCK_AT"):
+        return
+    real_time = pytest.mark.skip(reason="TEST_CLOCK_AT: this test's worker or server process runs on real time")
+    for item in items:
+        if REAL_TIME_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(real_time)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,19 @@
-"""A specialist's slots: publish (with weekly repeat), edit, transfer and delete."""
+"""A specialist's slots: publish (with weekly repeat), edit, transfer and delete.
+
+Lock order, the same in every transaction that takes more than one of these locks, so none waits in a circle:
+
+1. specialists' user rows, ascending id, FOR NO KEY UPDATE (`lock_specialists`: publishing, editing and
+   transferring; a transfer also locks the row of the user it names, before checking that one is a specialist);
+   blocking takes its two user rows in the same order (FOR UPDATE) and then waits for nothing else;
+2. the slot row, FOR UPDATE (edit, delete, request, cancel, accept, reject);
+3. the slot's consultations, FOR UPDATE;
+4. clients' user rows, FOR KEY SHARE (accepting; and every row that refers to a user, such as an outbox email).
+
+Nothing that holds a slot or a consultation waits for a specialist's row: FOR KEY SHARE (taken by a request's
+email to the specialist) does not conflict with FOR NO KEY UPDATE. Two changes to one specialist's slots therefore
+take turns on that specialist's row before either touches the overlap constraint, whose check would otherwise
+make two inserts wait for each other ("deadlock detected while checking exclusion constraint").
+"""
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -141,6 +156,23 @@ def save_guarded(change, constraint: str, refusal) -> None:
         raise refusal() from None
 
 
+def lock_specialists(*user_ids: int) -> None:
+    """Lock these users' rows in ascending id order, refreshing them, until the transaction ends (see above)."""
+    # FOR NO KEY UPDATE: requests that only refer to the specialist (a consultation's email) pass freely.
+    db.session.scalars(
+        select(User)
+        .where(User.id.in_(set(user_ids)))
+        .order_by(User.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def blocked_error() -> DomainError:
+    """The refusal for a specialist blocked while their change was waiting for its lock."""
+    return DomainError(_("Your account is blocked"))
+
+
 def get_own_slot_or_404(specialist: User, slot_id: int, lock: bool = False) -> Slot:
     """The specialist's live slot, locked FOR UPDATE when asked; anyone else's is a 404."""
     stmt = select(Slot).where(Slot.id == slot_id, Slot.specialist_id == specialist.id, Slot.deleted_at.is_(None))
@@ -172,6 +204,9 @@ def create_slots(
     if not 0 <= repeat_weeks <= MAX_REPEAT_WEEKS:
         raise DomainError(_("Repeat for 0 to 12 weeks."), field="repeat_weeks")
     check_note(note)
+    lock_specialists(specialist.id)
+    if specialist.is_blocked:
+        raise blocked_error()
     zone, now = zone_of(specialist), utcnow()
     created: list[Slot] = []
     for week in range(repeat_weeks + 1):
@@ -206,14 +241,13 @@ def _create_one(specialist, day, start, end, note, zone, now) -> Slot:
     return slot
 
 
-def find_transfer_target(username: str) -> User:
-    """An active, confirmed, unblocked specialist by username (any case), share-locked against a concurrent block."""
-    user = db.session.scalars(
-        select(User)
-        .where(func.lower(User.username) == username.strip().lower())
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)
-    ).first()
+def find_user(username: str) -> User | None:
+    """A user by username, in any case (not locked)."""
+    return db.session.scalars(select(User).where(func.lower(User.username) == username.strip().lower())).first()
+
+
+def check_transfer_target(user: User | None, username: str) -> User:
+    """The user a slot may go to: an active, confirmed, unblocked specialist (call it holding the row's lock)."""
     if user is None:
         raise DomainError(_("There is no user named %(username)s.", username=username), field="specialist")
     if user.role != "specialist" or not user.is_confirmed or user.is_blocked:
@@ -252,6 +286,13 @@ def edit_slot(
 ) -> tuple[Slot, bool]:
     """Change a future slot's time or note and/or transfer it; clients holding it are emailed. (slot, changed)."""
     zone, now = zone_of(specialist), utcnow()
+    target = None
+    if new_owner and new_owner.strip().lower() != specialist.username.lower():
+        target = find_user(new_owner)
+    # Both specialists' rows before the slot's: a block, or an edit by the other one, takes turns with this.
+    lock_specialists(specialist.id, *([target.id] if target else []))
+    if specialist.is_blocked:
+        raise blocked_error()
     slot = get_own_slot_or_404(specialist, slot_id, lock=True)
     if slot.starts_at <= now:
         raise DomainError(_("This slot has already started and can no longer be changed."))
@@ -263,7 +304,7 @@ def edit_slot(
     check_note(note)
     owner = specialist
     if new_owner and new_owner.strip().lower() != specialist.username.lower():
-        owner = find_transfer_target(new_owner)
+        owner = check_transfer_target(target, new_owner)
     other = owner if owner.id != specialist.id else None
     conflict = find_overlap(owner.id, starts_at, ends_at, exclude_id=slot_id)
     if conflict is not None:

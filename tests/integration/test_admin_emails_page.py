@@ -2,7 +2,7 @@
 
 import itertools
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from rq import Queue
@@ -44,6 +44,7 @@ def admin_browser(app, db):
     return login(app, make_user("admin"))
 
 
+@pytest.mark.clock
 def test_outbox_rows_show_their_delivery_details_and_filter_by_state(admin_browser, db):
     now = utcnow()
     sent = outbox_row(db, state="sent", attempts=1, sent_at=now, recipient="sent@example.com")
@@ -109,6 +110,7 @@ def test_retry_refuses_emails_that_did_not_fail_and_missing_ones(admin_browser, 
     assert admin_browser.post(f"/admin/emails/{sent.id}/retry").status_code == 400
 
 
+@pytest.mark.clock
 def test_stuck_rows_are_counted(admin_browser, db, clock):
     # Created now (so the worker's drain leaves them alone); the page's clock looks a day later.
     outbox_row(db, state="queued")
@@ -116,7 +118,7 @@ def test_stuck_rows_are_counted(admin_browser, db, clock):
     outbox_row(db, state="sent", sent_at=utcnow())
     fresh_page = admin_browser.get("/admin/emails").get_data(as_text=True)
     assert re.search(r'id="stat-stuck">\s*<span class="stat-value">0<', fresh_page)
-    clock.set(datetime.now(UTC) + timedelta(days=1))
+    clock.set(utcnow() + timedelta(days=1))
     later = admin_browser.get("/admin/emails").get_data(as_text=True)
     assert re.search(r'id="stat-stuck">\s*<span class="stat-value">2<', later)
 
@@ -141,6 +143,7 @@ def test_redis_down_shows_unavailable_not_an_error(app, admin_browser, db, monke
     assert response.get_data(as_text=True).count(">unavailable<") == 2
 
 
+@pytest.mark.clock
 def test_emails_page_runs_a_fixed_number_of_queries(app, admin_browser, db, count_queries):
     def add(count: int) -> None:
         now = utcnow()

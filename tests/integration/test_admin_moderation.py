@@ -5,6 +5,7 @@ import threading
 import time
 
 import psycopg2
+import pytest
 from sqlalchemy import func, select
 
 from portal.models import ModerationLog, User
@@ -102,6 +103,7 @@ def test_block_ends_every_session_and_unblock_lets_the_user_back(app, db):
     assert [a for a, *_ in log_entries(db)] == ["block", "unblock"]
 
 
+@pytest.mark.clock
 def test_blocked_specialists_slots_leave_the_client_listing_and_come_back(app, db):
     admin, client, specialist = make_user("admin"), make_user("client"), make_user("specialist", username="drwho")
     make_slot(specialist, note="Morning session")
@@ -116,6 +118,7 @@ def test_blocked_specialists_slots_leave_the_client_listing_and_come_back(app, d
     assert "drwho" in client_browser.get("/client/slots").get_data(as_text=True)
 
 
+@pytest.mark.clock
 def test_blocked_specialist_cannot_accept_pending_requests(app, db):
     admin, client, specialist = make_user("admin"), make_user("client"), make_user("specialist")
     consultation = make_consultation(make_slot(specialist), client)

@@ -1,6 +1,5 @@
 """Races on PostgreSQL: real threads with their own client and database session, released together."""
 
-import threading
 from datetime import date, time
 
 import pytest
@@ -9,40 +8,19 @@ from sqlalchemy import func, select
 from portal.models import Consultation, Slot
 from portal.services import requests as requests_service
 from portal.services import slots as slots_service
-from tests.conftest import Auth
 from tests.factories import make_consultation, make_slot, make_user
-from tests.integration.test_specialist_slots import all_emails_delivered, berlin, field_error, flashes, slot_data
+from tests.integration.test_specialist_slots import all_emails_delivered, berlin, flashes, slot_data
+from tests.support.pages import field_error
+from tests.support.race import logged_in, race
 
 
 def logged_in_posts(app, user, requests):
     """One client per (url, data), logged in as `user`, with the CSRF token fetched now: only the POSTs race."""
     posts = []
     for url, data in requests:
-        client = app.test_client()
-        with app.app_context():
-            Auth(client).login_as(user)
-            token = client.csrf_token(url if url.endswith("/new") else "/specialist/consultations")
+        client, token = logged_in(app, user, url if url.endswith("/new") else "/specialist/consultations")
         posts.append((client, url, {**data, "csrf_token": token}))
     return posts
-
-
-def race(app, posts):
-    """Send the POSTs from threads released together by a barrier, each in its own app context and session."""
-    barrier = threading.Barrier(len(posts))
-    results: list = [None] * len(posts)
-
-    def run(index):
-        client, url, data = posts[index]
-        with app.app_context():
-            barrier.wait()
-            results[index] = client.post(url, data=data)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(posts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 @pytest.fixture

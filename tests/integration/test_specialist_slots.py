@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal.models import OutboxEmail, Slot
 from tests.factories import make_slot, make_user
+from tests.support.pages import field_error
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW = "/specialist/slots/new"
@@ -24,12 +25,6 @@ def slot_data(date: str, start: str, end: str, note: str = "", repeat: int = 0, 
     data = {"date": date, "start_time": start, "end_time": end, "note": note, "repeat_weeks": str(repeat)}
     data.update(extra)
     return data
-
-
-def field_error(page: str, field: str) -> str:
-    """The error text shown next to a form field ('' if none)."""
-    match = re.search(rf'id="{field}-error">(.*?)</p>', page, re.S)
-    return html.unescape(match.group(1)) if match else ""
 
 
 def flashes(page: str) -> str:

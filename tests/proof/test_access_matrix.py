@@ -5,9 +5,10 @@ CSRF token. A refused request leaves every table of the database exactly as it w
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from types import SimpleNamespace
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -21,6 +22,9 @@ from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.integration.test_auth_support import registration
 from tests.proof.http import is_local
+
+# Cases build their slots from the running clock: scripts/test.sh runs them at 23:30 and 00:30 UTC too.
+pytestmark = pytest.mark.clock
 
 # The answers, as `observed()` names a response.
 OK, INVALID, NOT_FOUND, NO_METHOD = "200", "422", "404", "405"
@@ -234,7 +238,7 @@ def build(world, kind: str | None, variant: str | None, actor_id: int | None, ow
     others = SimpleNamespace(
         client=_db.session.get(User, world.other_client), specialist=_db.session.get(User, world.other_specialist)
     )
-    slot = lambda specialist: make_slot(specialist, starts_in=timedelta(days=2, hours=next(world.counter)))  # noqa: E731
+    slot = lambda specialist: case_slot(specialist, next(world.counter))  # noqa: E731
     if kind == "file":
         return "css/portal.css"
     if kind == "slot":
@@ -256,6 +260,15 @@ def build(world, kind: str | None, variant: str | None, actor_id: int | None, ow
     raw = issue_token(user, CONFIRM if kind == "confirm_token" else RESET)
     _db.session.commit()
     return raw
+
+
+def case_slot(specialist: User, n: int) -> Slot:
+    """The n-th case's own slot: 45 minutes from 08:00 to 19:00 in the specialist's zone, 12 a day from the day after
+    tomorrow on, so at no hour of the run does one cross midnight (its edit form sends one date for both times)."""
+    zone = ZoneInfo(specialist.timezone)
+    day = utcnow().astimezone(zone).date() + timedelta(days=2 + n // 12)
+    starts_at = datetime.combine(day, time(8 + n % 12), zone)
+    return make_slot(specialist, starts_at=starts_at, minutes=45)
 
 
 def url_for_case(endpoint: str, value) -> str:
@@ -340,6 +353,7 @@ FILLED = {
     "main.set_language": lambda value: {"lang": "ru"},
     "client.cancel": lambda value: {"reason": "Personal"},
     "specialist.reject_request": lambda value: {"reason": "Fully booked"},
+    # 300 days ahead: the same future date whatever the hour or the specialist's zone.
     "specialist.new_slot": lambda value: {
         "date": (utcnow() + timedelta(days=300)).date().isoformat(),
         "start_time": "10:00",
@@ -355,12 +369,16 @@ NO_ROW_CHANGES |= {("auth.logout", "anonymous")}
 
 
 def slot_fields(slot_id: int, **changes) -> dict:
+    """The edit form of a slot as its owner sees it: date and times in the owner's zone."""
     slot = _db.session.get(Slot, slot_id)
+    owner = _db.session.get(User, slot.specialist_id)
+    zone = ZoneInfo(owner.timezone)
+    start, end = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
     fields = {
-        "date": slot.starts_at.date().isoformat(),
-        "start_time": slot.starts_at.strftime("%H:%M"),
-        "end_time": slot.ends_at.strftime("%H:%M"),
-        "specialist": _db.session.get(User, slot.specialist_id).username,
+        "date": start.date().isoformat(),
+        "start_time": start.strftime("%H:%M"),
+        "end_time": end.strftime("%H:%M"),
+        "specialist": owner.username,
     }
     return {**fields, **changes}
 

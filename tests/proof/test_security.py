@@ -72,6 +72,7 @@ def test_login_next_never_leaves_the_site(browser, target):
         browser.submit("/logout", {}, from_url="/profile")
 
 
+@pytest.mark.clock
 @pytest.mark.parametrize("target", EVIL)
 def test_every_form_with_a_next_field_returns_within_the_site(app, db, target):
     """Language switch, request, accept, reject, block, unblock, retry: each honours `next` only on this site."""
