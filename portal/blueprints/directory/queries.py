@@ -25,10 +25,16 @@ FREE_TIMES_MAX = 500  # rows of a profile's window at most: 14 days of a very bu
 
 
 def _next_free(*conditions) -> Select:
-    """The first free time of the specialist of the enclosing query's User row (and `conditions`)."""
+    """The first free time of the specialist of the enclosing query's User row (and `conditions`).
+
+    The first in time order rather than min(): PostgreSQL walks the specialist's slots by start and stops at
+    the first free one instead of gathering all of them.
+    """
     return (
-        select(func.min(Slot.starts_at))
+        select(Slot.starts_at)
         .where(Slot.specialist_id == User.id, offered(), *conditions)
+        .order_by(Slot.starts_at)
+        .limit(1)
         .correlate(User)
         .scalar_subquery()
     )
