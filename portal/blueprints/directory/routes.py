@@ -73,6 +73,12 @@ def _by_day(times, zone: ZoneInfo) -> list[tuple[date, list]]:
     return days
 
 
+def _one_length(times) -> int | None:
+    """The length of every session in the window when they are all alike (said once, not under each time)."""
+    lengths = {time.duration_minutes for time in times}
+    return lengths.pop() if len(lengths) == 1 else None
+
+
 @bp.route("/specialists/<username>")
 def profile(username: str):
     """A specialist's public page: who they are and their free times for 14 days, grouped by day."""
@@ -100,6 +106,7 @@ def profile(username: str):
         next_day=specialist.next_free.astimezone(zone).date() if specialist.next_free else None,
         viewer_zone=zone_name,
         times_max=queries.FREE_TIMES_MAX,
+        one_length=_one_length(times),
     )
 
 
