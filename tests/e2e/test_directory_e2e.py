@@ -1,7 +1,7 @@
 """In Chromium: an anonymous visitor finds a specialist in the directory, filters by specialty, opens the profile,
 picks a time, logs in and comes back to the booking page, writes a message and requests; the specialist reads
 the message and accepts; each then sees the other's email address. In English with JavaScript, in Russian
-without it."""
+without it; and the booking done with the keyboard alone."""
 
 import re
 from datetime import UTC, datetime
@@ -141,3 +141,52 @@ def test_find_a_specialist_and_book(new_page, clock, lang, javascript):
     expect(row).to_contain_text(t["accepted"])
     expect(row.get_by_role("link", name="dr_lena@example.com")).to_be_visible()
     expect(row.locator('time[datetime="2026-09-15T17:00+10:00"]')).to_be_visible()
+
+
+def tab_to(page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the focused element matches the selector; fail if it never comes."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} never took the focus in {limit} presses of Tab on {page.url}")
+
+
+def focus_is_visible(page) -> bool:
+    """The focused element looks otherwise than when it is not focused (an outline or a box shadow)."""
+    return page.evaluate(
+        """() => { const el = document.activeElement;
+          const look = () => { const s = getComputedStyle(el); return s.outlineStyle + s.boxShadow; };
+          const focused = look(); el.blur(); const resting = look(); el.focus(); return focused !== resting; }"""
+    )
+
+
+def test_booking_by_keyboard_only(new_page, clock):
+    clock.set(NOW)
+    lena = make_user("specialist", username="dr_lena", display_name="Lena Orlova", timezone="Europe/Moscow")
+    make_user("specialist", username="oleg.k", display_name="Oleg K")
+    slot = make_slot(lena, starts_at=START)
+    make_user("client", username="kate", timezone="Asia/Vladivostok")
+    page = new_page()
+    log_in(page, "kate")
+
+    page.goto("/specialists")
+    tab_to(page, "a.card-link[href='/specialists/dr_lena']")
+    assert focus_is_visible(page)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    tab_to(page, f"a.time-link[href='/book/{slot.id}']")
+    assert focus_is_visible(page)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    tab_to(page, "textarea#message")
+    assert focus_is_visible(page)
+    page.keyboard.type("Typed with the keyboard.")
+    tab_to(page, "main form button[type=submit]")
+    assert focus_is_visible(page)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator(".alert-success")).to_contain_text("Your request is sent to Lena Orlova (@dr_lena).")
+    _db.session.expire_all()
+    made = _db.session.scalars(select(Consultation)).one()
+    assert (made.slot_id, made.message) == (slot.id, "Typed with the keyboard.")
