@@ -1,7 +1,9 @@
 """The directory, a profile and the booking page in Chromium, English and Russian, desktop and phone, with
-screenshots (test-artifacts/screenshots/directory-*.png, profile-*.png, book-*.png). Each page is checked for
-its language, fit, labelled controls and by axe."""
+screenshots (test-artifacts/screenshots/directory-*.png, profile-*.png, book-*.png, and the message and email
+addresses on the lists of requests and consultations). Each page is checked for its language, fit, labelled
+controls and by axe."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -76,6 +78,7 @@ def seed(lang: str):
             specialty=specialty,
             bio=bio if with_bio else None,
             timezone="Europe/Moscow",
+            locale=lang,
         )
         for username, name, specialty, with_bio in people
     }
@@ -96,7 +99,15 @@ def seed(lang: str):
         note=("Онлайн, ссылка придёт письмом" if ru else "Online, the link comes by email"),
     )
     asked = make_slot(anna, starts_at=(NOW + timedelta(days=1)).replace(hour=18, minute=0), minutes=50)
-    make_consultation(asked, client)
+    make_consultation(
+        asked,
+        client,
+        message="Хотела бы обсудить сон.\nУдобнее онлайн."
+        if ru
+        else "I would like to talk about sleep.\nOnline suits me.",
+    )
+    booked = make_slot(specialists["elena_vk"], starts_at=NOW + timedelta(days=3), minutes=60)
+    make_consultation(booked, client, status="accepted", message="До встречи!" if ru else "See you then!")
     return client, free, asked
 
 
@@ -107,6 +118,13 @@ def test_directory_pages_tour(new_page, screenshot, clock, lang, locale, width):
     name = f"{lang}-{'desktop' if width > 800 else 'phone'}"
     ru = lang == "ru"
     page = new_page(locale=locale, width=width, height=800)
+
+    page.goto("/")
+    page.locator("main").get_by_role("link", name="Найти специалиста" if ru else "Find a specialist").click()
+    expect(page).to_have_url(re.compile(r"/specialists$"))
+    page.go_back()
+    check_page(page, lang, width)
+    screenshot(page, f"landing-{name}")
 
     page.goto("/specialists")
     expect(page.get_by_role("heading", level=1)).to_have_text("Найти специалиста" if ru else "Find a specialist")
@@ -154,3 +172,15 @@ def test_directory_pages_tour(new_page, screenshot, clock, lang, locale, width):
     expect(page.locator(".alert-error")).to_be_visible()
     check_page(page, lang, width)
     screenshot(page, f"book-refused-{name}")
+
+    # Each side's view of the message and, once accepted, of the other's email address.
+    page.goto("/client/consultations")
+    expect(page.get_by_role("link", name="elena_vk@example.com")).to_be_visible()
+    check_page(page, lang, width)
+    screenshot(page, f"client-consultations-email-{name}")
+    specialist = new_page(locale=locale, width=width, height=800)
+    log_in(specialist, "anna_s")
+    specialist.goto("/specialist/consultations")
+    expect(specialist.locator(".row-message")).to_contain_text("Online suits me." if not ru else "Удобнее онлайн.")
+    check_page(specialist, lang, width)
+    screenshot(specialist, f"requests-message-{name}")
