@@ -47,6 +47,7 @@ class Person(WithSpecialist):
 
     @property
     def initials(self) -> str:
+        """Two letters: of the first two words of the name, else the first two of a one-word name."""
         words = self.specialist_name.replace("_", " ").replace(".", " ").replace("-", " ").split()
         letters = [word[0] for word in words[:2]] if len(words) > 1 else list(self.specialist_name[:2])
         return "".join(letters).upper()
@@ -142,6 +143,7 @@ class Profile(Person):
 
 @cache
 def _profile() -> Select:
+    """The profile's statement, built once: the active specialist by username, their first free time from `since`."""
     since = bindparam("since", type_=Slot.starts_at.type)
     columns = (User.id, User.username, User.display_name, User.specialty, User.bio, User.timezone)
     return select(*columns, _next_free(Slot.starts_at >= since)).where(
@@ -157,6 +159,8 @@ def profile(username: str, now: datetime, since: datetime) -> Profile | None:
 
 @dataclass(frozen=True, slots=True)
 class FreeTime(Timed):
+    """A free time on a profile."""
+
     id: int
     starts_at: datetime
     ends_at: datetime
@@ -216,6 +220,7 @@ class BookingSlot(Person):
 
 @cache
 def _booking_slot() -> Select:
+    """The booking page's statement, built once: the slot, its specialist, and the rules' facts for the client."""
     columns = (Slot.id, Slot.starts_at, Slot.ends_at, Slot.note, Slot.deleted_at.is_not(None))
     specialist = (User.username, User.display_name, User.specialty, User.timezone, User.is_active_specialist)
     return (

@@ -21,7 +21,7 @@ from portal.services import DomainError, booking
 WINDOW_DAYS = 14
 USERNAME = re.compile(r"[A-Za-z0-9._-]{1,32}")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 1)
+LATEST = date(2199, 12, 1)  # the last first day of a window: time zone arithmetic stays within range
 
 
 def _viewer_zone() -> str:
