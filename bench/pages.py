@@ -5,9 +5,11 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench import common
 from bench.web import USER_AGENT, Session, parse_page
 
 LUA = Path(__file__).resolve().parent / "wrk.lua"
@@ -88,6 +90,16 @@ def _admin_path(admin: Session) -> str:
     return _submit_get(form, "/admin/users", {name: ADMIN_QUERY})
 
 
+def _booking_path(client: Session, profile_path: str, page: Page) -> str:
+    """The booking page of the first free time on the busy specialist's profile, as a client would pick it."""
+    answer = client.get(profile_path)
+    found = re.search(r'class="time-link" href="([^"]+)"', answer.text) if answer.status == 200 else None
+    if found is None:
+        page.notes.append(f"no free time on {profile_path} (HTTP {answer.status}): not measured")
+        return profile_path
+    return unescape(found.group(1))
+
+
 def discover(sessions: dict, deep_pages: int) -> list[Page]:
     """Every page of the benchmark with its URL, between two runs of the trivial baseline route."""
     client, specialist, admin = sessions["client"], sessions["specialist"], sessions["admin"]
@@ -102,6 +114,9 @@ def discover(sessions: dict, deep_pages: int) -> list[Page]:
         specialty.path = "/client/slots?" + urlencode({"specialty": SPECIALTY})
         deep.path = "/client/slots"
         deep.notes.append(f"first page answered {first_answer.status}: no Next links to follow")
+    busy_profile = f"/specialists/{common.SPECIALIST}"
+    booking = Page("book", "/book/<slot> (client)", "", client, p99_target_ms=100)
+    booking.path = _booking_path(client, busy_profile, booking)
     return [
         Page("hello", "/bench/hello (baseline)", "/bench/hello", None, p99_target_ms=0, ratio_target=0),
         first,
@@ -111,6 +126,9 @@ def discover(sessions: dict, deep_pages: int) -> list[Page]:
         Page("specialist_consultations", "/specialist/consultations", "/specialist/consultations", specialist),
         Page("client_consultations", "/client/consultations", "/client/consultations", client),
         Page("admin_users", f"/admin/users?q={ADMIN_QUERY}", _admin_path(admin), admin),
+        Page("directory", "/specialists (anonymous)", "/specialists", None, p99_target_ms=100),
+        Page("profile_busy", "/specialists/<busy> (anonymous)", busy_profile, None, p99_target_ms=100),
+        booking,
         # Measured again last: the baseline is the mean of both, so a drift in the machine's load shows.
         Page("hello_end", "/bench/hello again (baseline)", "/bench/hello", None, p99_target_ms=0, ratio_target=0),
     ]
@@ -158,11 +176,11 @@ def run_wrk(url: str, cookie: str, seconds: float, connections: int, threads: in
 
 
 def measure(page: Page, base_url: str, seconds: float, warmup: float, connections: int, threads: int) -> None:
-    """wrk on the page after a warm-up; each page also gets a short baseline run of its own just before,
-    so that its ratio compares two figures taken under the same load of the machine."""
+    """wrk on the page after a warm-up; each page (anonymous ones too) gets a short baseline run of its own
+    just before, so that its ratio compares two figures taken under the same load of the machine."""
     cookie = page.session.cookie_header() if page.session else ""
     url = base_url + page.path
-    if page.session is not None:
+    if page.key not in ("hello", "hello_end"):
         adjacent = run_wrk(base_url + "/bench/hello", "", ADJACENT_BASELINE_SECONDS, connections, threads)
         page.result["adjacent_baseline_rps"] = adjacent["rps"]
     if warmup:

@@ -45,7 +45,11 @@ def safe_next(target: str | None) -> str | None:
 
 # Each role's pages in the navigation, in order; the first is the role's home (where login lands).
 NAVIGATION = {
-    "client": (("client.slots", _l("Find a slot")), ("client.consultations", _l("My consultations"))),
+    "client": (
+        ("client.slots", _l("Find a slot")),
+        ("directory.specialists", _l("Specialists")),
+        ("client.consultations", _l("My consultations")),
+    ),
     "specialist": (
         ("specialist.calendar", _l("Calendar")),
         ("specialist.slots", _l("Slots")),

@@ -155,11 +155,12 @@ def iso_minutes(local: datetime) -> str:
 TIME_TAG = Markup('<time datetime="%s">%s</time>')
 
 
-def time_tag(value: datetime | None, fmt: str = "full") -> Markup:
-    """<time datetime="…"> with the date and 24-hour time in the viewer's zone and language."""
+def time_tag(value: datetime | None, fmt: str = "full", tz: str | None = None) -> Markup:
+    """<time datetime="…"> with the date and 24-hour time in the viewer's zone (or `tz`) and language."""
     if value is None:
         return Markup("")
     locale, zone = _viewer()
+    zone = ZoneInfo(tz) if tz else zone
     local = value.astimezone(zone)
     hhmm = f"{local.hour:02d}:{local.minute:02d}"
     if fmt == "time":

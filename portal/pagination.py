@@ -1,10 +1,14 @@
 """Keyset pagination for every list: one `Page`, one cursor format, one way to page an ordered statement.
 
 A list is ordered by (an instant, an id) — a slot's start, a consultation's slot start, a user's sign-up time —
-so a position is that pair, written as `<microseconds since 1970>-<id>`. Pages never use OFFSET: the
-statement continues strictly after (or before) the position, so rows added meanwhile shift nothing.
+so a position is that pair, written as `<microseconds since 1970>-<id>`; or by (a text, an id) — the
+directory's names — written as `<the text in URL-safe base64>.<id>`. Pages never use OFFSET: the statement
+continues strictly after (or before) the position, so rows added meanwhile shift nothing.
 """
 
+import binascii
+import re
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +24,7 @@ MICROSECOND = timedelta(microseconds=1)
 # Cursors outside these bounds are not positions in any list: they mean the first page.
 CURSOR_MIN = datetime(2000, 1, 1, tzinfo=UTC)
 CURSOR_MAX = datetime(2200, 1, 1, tzinfo=UTC)
+TEXT_CURSOR = re.compile(r"([A-Za-z0-9_-]{0,400})\.([0-9]{1,10})")
 
 
 @dataclass
@@ -38,13 +43,17 @@ class Page:
         return prev_url, next_url
 
 
-def encode_cursor(moment: datetime, ident: int) -> str:
-    """A position in a list ordered by (instant, id)."""
-    return f"{(moment - EPOCH) // MICROSECOND}-{ident}"
+def encode_cursor(key: datetime | str, ident: int) -> str:
+    """A position in a list ordered by (instant, id) or by (text, id)."""
+    if isinstance(key, str):
+        return f"{urlsafe_b64encode(key.encode()).decode().rstrip('=')}.{ident}"
+    return f"{(key - EPOCH) // MICROSECOND}-{ident}"
 
 
-def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
-    """The (instant, id) of a cursor, or None when it is missing or malformed."""
+def decode_cursor(value: str | None, by_text: bool = False) -> tuple[datetime | str, int] | None:
+    """The (instant, id) — or (text, id) — of a cursor, or None when it is missing or malformed."""
+    if by_text:
+        return _decode_text_cursor(value)
     if not value or len(value) > 40:
         return None
     micros, _, ident = value.partition("-")
@@ -54,6 +63,20 @@ def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
     if not (valid_id(int(ident)) and CURSOR_MIN <= moment < CURSOR_MAX):
         return None
     return moment, int(ident)
+
+
+def _decode_text_cursor(value: str | None) -> tuple[str, int] | None:
+    """The (text, id) of a `<base64>.<id>` cursor, or None."""
+    found = TEXT_CURSOR.fullmatch(value or "")
+    if not found or not valid_id(int(found.group(2))):
+        return None
+    encoded = found.group(1)
+    try:
+        key = urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    # PostgreSQL text cannot hold NUL: such a cursor was never made by a page.
+    return None if "\x00" in key else (key, int(found.group(2)))
 
 
 def ordered(stmt: Select, columns: tuple, ascending: bool, with_cursor: bool, limit: int) -> Select:
@@ -75,6 +98,7 @@ def keyset_page(
     after: str | None = None,
     before: str | None = None,
     descending: bool = False,
+    by_text: bool = False,
     params: dict | None = None,
     make: Callable | None = None,
     limit: int,
@@ -83,13 +107,13 @@ def keyset_page(
 
     `statement(ascending, with_cursor)` is the list's statement made by `ordered` with `limit`; `params` the
     values of its bound parameters; `make(*row)` turns a result row into an item (default: the row's first
-    column); `key(item)` is the item's (instant, id) position. Going back past the first row shows the first
-    page, full.
+    column); `key(item)` is the item's (instant, id) position — (text, id) with `by_text`. Going back past the
+    first row shows the first page, full.
     """
-    cursor = decode_cursor(before) if before else None
+    cursor = decode_cursor(before, by_text) if before else None
     forward = cursor is None
     if forward:
-        cursor = decode_cursor(after)
+        cursor = decode_cursor(after, by_text)
     values = dict(params or {})
     if cursor:
         values.update(cursor_0=cursor[0], cursor_1=cursor[1])
@@ -99,7 +123,9 @@ def keyset_page(
     items = items[:limit]
     if not forward:
         if not more:
-            return keyset_page(statement, key, descending=descending, params=params, make=make, limit=limit)
+            return keyset_page(
+                statement, key, descending=descending, by_text=by_text, params=params, make=make, limit=limit
+            )
         items.reverse()
         return Page(items, encode_cursor(*key(items[0])), encode_cursor(*key(items[-1])))
     page = Page(items, next_cursor=encode_cursor(*key(items[-1])) if more else None)

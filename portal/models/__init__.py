@@ -3,13 +3,14 @@
 from portal.models.base import Base, utcnow
 from portal.models.moderation import ModerationLog
 from portal.models.outbox import OutboxEmail
-from portal.models.slot import ACTIVE_STATUSES, CANCEL_REASONS, STATUSES, Consultation, Slot
+from portal.models.slot import ACTIVE_STATUSES, CANCEL_REASONS, MESSAGE_MAX, STATUSES, Consultation, Slot
 from portal.models.token import AuthToken
 from portal.models.user import ROLES, User
 
 __all__ = [
     "ACTIVE_STATUSES",
     "CANCEL_REASONS",
+    "MESSAGE_MAX",
     "ROLES",
     "STATUSES",
     "AuthToken",

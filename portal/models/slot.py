@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, case, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -12,6 +12,7 @@ from portal.models.user import User
 STATUSES = ("pending", "accepted", "rejected", "cancelled", "cancelled_by_specialist")
 ACTIVE_STATUSES = ("pending", "accepted")
 CANCEL_REASONS = ("Health", "Personal", "Found_another_specialist", "Other")
+MESSAGE_MAX = 500  # characters of a client's message to the specialist
 
 
 class Slot(Base):
@@ -84,6 +85,7 @@ class Consultation(Base):
     cancel_reason: Mapped[Optional[str]] = mapped_column(String(32))
     cancel_comment: Mapped[Optional[str]] = mapped_column(String(500))
     reject_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    message: Mapped[Optional[str]] = mapped_column(Text)  # the client's words to the specialist (≤ MESSAGE_MAX)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[Optional[datetime]]
     rejected_at: Mapped[Optional[datetime]]
@@ -114,3 +116,9 @@ def is_cancellable(status: str, starts_at: datetime, now: datetime) -> bool:
 def shown_status(status: str, starts_at: datetime, now: datetime) -> str:
     """A consultation's status as people see it: a pending request whose slot has started is Expired."""
     return "expired" if status == "pending" and starts_at <= now else status
+
+
+def if_accepted(column) -> ColumnElement:
+    """`column` on an accepted consultation, else NULL: each side sees the other's email address only once the
+    consultation is accepted."""
+    return case((Consultation.status == "accepted", column))

@@ -5,7 +5,8 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Index, String, Text, func
+from sqlalchemy import CheckConstraint, ColumnElement, Index, String, Text, and_, func, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, utcnow
@@ -56,6 +57,16 @@ class User(UserMixin, Base):
     def name(self) -> str:
         return person_name(self.display_name, self.username)
 
+    @hybrid_property
+    def is_active_specialist(self) -> bool:
+        """A specialist clients may find and book: confirmed and not blocked (in Python and in SQL)."""
+        return self.role == "specialist" and not self.is_blocked and self.confirmed_at is not None
+
+    @is_active_specialist.inplace.expression
+    @classmethod
+    def _is_active_specialist_sql(cls) -> ColumnElement[bool]:
+        return and_(cls.role == "specialist", cls.is_blocked.is_(False), cls.confirmed_at.is_not(None))
+
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
 
@@ -63,6 +74,17 @@ class User(UserMixin, Base):
 # Usernames and emails are unique ignoring case.
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+# The directory lists specialists by name (display name, else username, ignoring case): this index walks them
+# in that order and stops after a page (the cursor is the same expression and the id).
+SORT_NAME = func.lower(func.coalesce(User.display_name, User.username), type_=String)
+Index(
+    "ix_users_specialist_name",
+    SORT_NAME,
+    User.id,
+    postgresql_where=text("role = 'specialist'"),
+    sqlite_where=text("role = 'specialist'"),
+)
 
 # Substring search (ILIKE '%…%'): the admins' user search, the clients' specialist and specialty filters.
 # Trigram GIN indexes on PostgreSQL (extension pg_trgm, migration 0002); plain indexes elsewhere.

@@ -9,7 +9,7 @@ from portal.clock import utcnow
 from portal.email import queue_email
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
-from portal.models import ACTIVE_STATUSES, CANCEL_REASONS, Consultation, Slot, User
+from portal.models import ACTIVE_STATUSES, CANCEL_REASONS, MESSAGE_MAX, Consultation, Slot, User
 from portal.services.errors import DomainError
 
 ACTIVE_UNIQUE = "uq_consultations_slot_client_active"
@@ -23,11 +23,30 @@ WAS_REJECTED = _l("The specialist declined your request for this slot, so it can
 OVERLAPS = _l("You already have an accepted consultation at this time.")
 NOT_CANCELLABLE = _l("This consultation can no longer be cancelled.")
 NEED_REASON = _l("Choose a reason or write a comment.")
+MESSAGE_TOO_LONG = _l("Use at most 500 characters.")  # MESSAGE_MAX
 
 
-def is_offering(specialist: User) -> bool:
-    """An active specialist whose slots are offered to clients."""
-    return specialist.role == "specialist" and not specialist.is_blocked and specialist.is_confirmed
+def refusal(*, deleted: bool, starts_at, now, specialist_active: bool, own: str | None, booked: bool, overlaps: bool):
+    """Why a client may not request a slot (the rules of §6 Request, in the order they are told), or None.
+
+    `own` is the client's own request on the slot: accepted, pending, rejected or None. The booking page
+    asks it with the values of one query; request_slot with the locked slot's.
+    """
+    if deleted:
+        return SLOT_GONE
+    if starts_at <= now:
+        return SLOT_STARTED
+    if not specialist_active:
+        return SPECIALIST_AWAY
+    if own in ACTIVE_STATUSES:
+        return ALREADY_REQUESTED
+    if own == "rejected":
+        return WAS_REJECTED
+    if booked:
+        return SLOT_TAKEN
+    if overlaps:
+        return OVERLAPS
+    return None
 
 
 def _lock_slot(slot_id: int) -> Slot | None:
@@ -51,33 +70,35 @@ def _violates(error: IntegrityError, constraint: str) -> bool:
     return constraint in text or "consultations.slot_id, consultations.client_id" in text
 
 
-def request_slot(client: User, slot_id: int) -> Consultation:
-    """Ask for a slot: a pending consultation, the specialist emailed (caller commits)."""
+def request_slot(client: User, slot_id: int, message: str | None = None) -> Consultation:
+    """Ask for a slot, optionally with a message: a pending consultation, the specialist emailed (caller commits)."""
+    message = message or None
+    if message is not None and len(message) > MESSAGE_MAX:
+        raise DomainError(MESSAGE_TOO_LONG, field="message")
     now = utcnow()
     slot = _lock_slot(slot_id)
-    if slot is None or slot.deleted_at is not None:
+    if slot is None:
         raise DomainError(SLOT_GONE)
-    if slot.starts_at <= now:
-        raise DomainError(SLOT_STARTED)
-    if not is_offering(slot.specialist):
-        raise DomainError(SPECIALIST_AWAY)
-    own = set(
+    statuses = set(
         db.session.scalars(
             select(Consultation.status).where(Consultation.slot_id == slot.id, Consultation.client_id == client.id)
         )
     )
-    if own & set(ACTIVE_STATUSES):
-        raise DomainError(ALREADY_REQUESTED)
-    if "rejected" in own:
-        raise DomainError(WAS_REJECTED)
     booked = db.session.scalar(
         select(exists().where(Consultation.slot_id == slot.id, Consultation.status == "accepted"))
     )
-    if booked:
-        raise DomainError(SLOT_TAKEN)
-    if _has_overlapping_booking(client, slot):
-        raise DomainError(OVERLAPS)
-    consultation = Consultation(slot=slot, client=client, status="pending", created_at=now)
+    problem = refusal(
+        deleted=slot.deleted_at is not None,
+        starts_at=slot.starts_at,
+        now=now,
+        specialist_active=slot.specialist.is_active_specialist,
+        own=next((status for status in ("accepted", "pending", "rejected") if status in statuses), None),
+        booked=booked,
+        overlaps=_has_overlapping_booking(client, slot),
+    )
+    if problem is not None:
+        raise DomainError(problem)
+    consultation = Consultation(slot=slot, client=client, status="pending", created_at=now, message=message)
     try:
         with db.session.begin_nested():
             db.session.add(consultation)

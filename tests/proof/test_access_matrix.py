@@ -81,6 +81,12 @@ EXPECTED = {
                                      obj="reset_token"),
     "auth.profile":           Access(GET=(LOGIN,     OK,        OK,         OK,         BLOCKED),
                                      POST=(LOGIN,    OK,        OK,         OK,         BLOCKED)),
+    "directory.specialists":  Access(GET=(OK,        OK,        OK,         OK,         BLOCKED), POST=NONE),
+    "directory.profile":      Access(GET=(objects(any=OK, missing=NOT_FOUND),) * 4 + (BLOCKED,), POST=NONE,
+                                     obj="specialist"),
+    "directory.book":         Access(GET=(LOGIN, objects(any=OK, missing=NOT_FOUND), FORBIDDEN, FORBIDDEN, BLOCKED),
+                                     POST=(LOGIN, objects(any=BACK, missing=NOT_FOUND), FORBIDDEN, FORBIDDEN,
+                                           BLOCKED), obj="slot"),
     "client.slots":           Access(GET=(LOGIN,     OK,        FORBIDDEN,  FORBIDDEN,  BLOCKED), POST=NONE),
     "client.request_slot":    Access(GET=NONE, POST=(LOGIN, objects(any=BACK, missing=BACK), FORBIDDEN, FORBIDDEN,
                                                      BLOCKED), obj="slot"),
@@ -241,6 +247,8 @@ def build(world, kind: str | None, variant: str | None, actor_id: int | None, ow
     slot = lambda specialist: case_slot(specialist, next(world.counter))  # noqa: E731
     if kind == "file":
         return "css/portal.css"
+    if kind == "specialist":
+        return others.specialist.username
     if kind == "slot":
         return slot(actor_user if own else others.specialist).id
     if kind in ("consultation", "accepted"):
@@ -351,6 +359,7 @@ FILLED = {
     "auth.resend_confirmation": lambda value: {"email": "other.client@example.com"},
     "auth.reset_password": lambda value: {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     "main.set_language": lambda value: {"lang": "ru"},
+    "directory.book": lambda value: {"message": "Could we talk about sleep?"},
     "client.cancel": lambda value: {"reason": "Personal"},
     "specialist.reject_request": lambda value: {"reason": "Fully booked"},
     # 300 days ahead: the same future date whatever the hour or the specialist's zone.

@@ -5,11 +5,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, ScalarSelect, Select, and_, bindparam, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.models import Consultation, Slot, User
-from portal.models.slot import is_cancellable, shown_status
+from portal.models.slot import if_accepted, is_cancellable, shown_status
 from portal.pagination import Page, keyset_page, ordered
 from portal.rows import WithSpecialist
 from portal.search import contains, contains_pattern
@@ -29,6 +30,57 @@ def day_start(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
+# Which of a client's requests on a slot decides what its row shows.
+_PRECEDENCE = {"accepted": 3, "pending": 2, "rejected": 1}
+_STATE_OF = {rank: status for status, rank in _PRECEDENCE.items()}
+
+
+def request_state(rank: int | None) -> str | None:
+    """accepted, pending or rejected: the client's own request on a slot, from `own_request()`'s rank."""
+    return _STATE_OF.get(rank)
+
+
+def booked() -> Exists:
+    """Whether someone's request on each slot is accepted."""
+    return exists().where(Consultation.slot_id == Slot.id, Consultation.status == "accepted")
+
+
+def offered(specialist=User) -> ColumnElement[bool]:
+    """The one rule of a free slot, which a client may request: live, starting after `now` (bound), accepted by
+    nobody, its specialist active. `specialist` is the slot's User in the statement (joined, or correlated).
+
+    Every list of free times filters with it: the slot finder, a profile's times, the directory's next free time.
+    """
+    return and_(
+        Slot.deleted_at.is_(None),
+        Slot.starts_at > bindparam("now", type_=Slot.starts_at.type),
+        ~booked(),
+        specialist.is_active_specialist,
+    )
+
+
+def own_request() -> ScalarSelect:
+    """The rank (_PRECEDENCE) of the client's (`client_id`, bound) own request on each slot; None without one."""
+    return (
+        select(func.max(case(_PRECEDENCE, value=Consultation.status)))
+        .where(Consultation.slot_id == Slot.id, Consultation.client_id == bindparam("client_id"))
+        .correlate(Slot)
+        .scalar_subquery()
+    )
+
+
+def busy() -> Exists:
+    """Whether the client (`client_id`, bound) holds an accepted consultation, with anyone, overlapping each slot
+    (the booking rule of booking.request_slot, as SQL)."""
+    theirs, when = aliased(Consultation), aliased(Slot)
+    return (
+        exists()
+        .where(theirs.client_id == bindparam("client_id"), theirs.status == "accepted", theirs.slot_id == when.id)
+        .where(when.deleted_at.is_(None), when.starts_at < Slot.ends_at, when.ends_at > Slot.starts_at)
+        .correlate(Slot)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class OfferedSlot(WithSpecialist):
     """A row of the slot finder: the slot and its specialist's public details."""
@@ -40,37 +92,20 @@ class OfferedSlot(WithSpecialist):
     username: str
     display_name: str | None
     specialty: str | None
-    mine: int | None  # the client's own request on it: _PRECEDENCE of its status, None without one
+    mine: int | None  # the client's own request on it: its rank, None without one
 
     @property
     def my_state(self) -> str | None:
         """accepted, pending or rejected: what the client's own request on this slot shows instead of Request."""
-        return _STATE_OF.get(self.mine)
-
-
-# Which of a client's requests on a slot decides what its row shows.
-_PRECEDENCE = {"accepted": 3, "pending": 2, "rejected": 1}
-_STATE_OF = {rank: status for status, rank in _PRECEDENCE.items()}
+        return request_state(self.mine)
 
 
 @cache
 def _offered_slots() -> Select:
     """The finder's base statement, built once (building it costs more than running it); `now` and the
     client's id bound per call. The client's own request on each slot comes in the same query."""
-    booked = exists().where(Consultation.slot_id == Slot.id, Consultation.status == "accepted")
-    mine = (
-        select(func.max(case(_PRECEDENCE, value=Consultation.status)))
-        .where(Consultation.slot_id == Slot.id, Consultation.client_id == bindparam("client_id"))
-        .correlate(Slot)
-        .scalar_subquery()
-    )
     columns = (Slot.id, Slot.starts_at, Slot.ends_at, Slot.note, User.username, User.display_name, User.specialty)
-    return (
-        select(*columns, mine)
-        .join(Slot.specialist)
-        .where(Slot.deleted_at.is_(None), Slot.starts_at > bindparam("now"), ~booked)
-        .where(User.role == "specialist", User.is_blocked.is_(False), User.confirmed_at.is_not(None))
-    )
+    return select(*columns, own_request()).join(Slot.specialist).where(offered())
 
 
 def matching_specialists(filters: SlotFilters) -> list[int] | None:
@@ -82,7 +117,7 @@ def matching_specialists(filters: SlotFilters) -> list[int] | None:
     """
     if not (filters.specialist or filters.specialty):
         return None
-    stmt = select(User.id).where(User.role == "specialist", User.is_blocked.is_(False), User.confirmed_at.is_not(None))
+    stmt = select(User.id).where(User.is_active_specialist)
     if filters.specialist:
         pattern = contains_pattern(filters.specialist)
         stmt = stmt.where(or_(contains(User.username, pattern), contains(User.display_name, pattern)))
@@ -152,6 +187,7 @@ class MyConsultation(WithSpecialist):
     username: str
     display_name: str | None
     specialty: str | None
+    specialist_email: str | None  # only on an accepted consultation
 
     def display_status(self, now: datetime) -> str:
         return shown_status(self.status, self.starts_at, now)
@@ -175,6 +211,7 @@ def _my_consultations(past: bool) -> Select:
             User.username,
             User.display_name,
             User.specialty,
+            if_accepted(User.email),
         )
         .join(Consultation.slot)
         .join(Slot.specialist)

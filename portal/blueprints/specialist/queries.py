@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.models import Consultation, Slot, User
-from portal.models.slot import shown_status
+from portal.models.slot import if_accepted, shown_status
 from portal.pagination import Page, keyset_page, ordered
 from portal.rows import Timed
 
@@ -125,6 +125,8 @@ class RequestRow(Timed):
     ends_at: datetime
     client_username: str
     client_display_name: str | None
+    message: str | None  # the client's, written with the request
+    client_email: str | None  # only on an accepted consultation
 
     def display_status(self, now: datetime) -> str:
         return shown_status(self.status, self.starts_at, now)
@@ -144,6 +146,8 @@ def _requests_stmt():
             Slot.ends_at,
             User.username,
             User.display_name,
+            Consultation.message,
+            if_accepted(User.email),
         )
         .join(Slot, Slot.id == Consultation.slot_id)
         .join(User, User.id == Consultation.client_id)

@@ -1,0 +1,54 @@
+"""Forms of the public pages: the directory's filters (GET) and the booking page's request (POST)."""
+
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from portal.forms import PortalForm
+from portal.i18n import lazy_gettext as _l
+from portal.models import MESSAGE_MAX
+
+
+class DirectoryFilterForm(PortalForm):
+    """Search and specialty, read from the query string (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Search"),
+        validators=[Optional(), Length(max=64, message=_l("Use at most 64 characters."))],
+        description=_l("Name or username"),
+    )
+    # Choices are the specialties of active specialists, set by the view; a value no longer among them
+    # (its last specialist left) still filters, and finds nobody.
+    specialty = SelectField(
+        _l("Specialty"),
+        validate_choice=False,
+        validators=[Optional(), Length(max=100, message=_l("Use at most 100 characters."))],
+    )
+    submit = SubmitField(_l("Filter"))
+
+    def set_specialties(self, specialties: list[str]) -> None:
+        """*Any specialty*, then the given ones (and the requested one, if it is not among them)."""
+        chosen = self.specialty.data or ""
+        names = specialties if not chosen or chosen in specialties else [*specialties, chosen]
+        self.specialty.choices = [("", _l("Any specialty")), *((name, name) for name in names)]
+
+
+def unix_newlines(value):
+    """Browsers send a textarea's line breaks as CR LF: count each as one character, as the browser does."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+class BookForm(PortalForm):
+    """The booking page: an optional message, then Request consultation."""
+
+    message = TextAreaField(
+        _l("Message to the specialist"),
+        filters=[unix_newlines],
+        validators=[Length(max=MESSAGE_MAX, message=_l("Use at most 500 characters."))],
+        description=_l(
+            "Optional, at most 500 characters: what you would like to talk about. Only the specialist reads it."
+        ),
+    )
+    submit = SubmitField(_l("Request consultation"))
