@@ -250,7 +250,7 @@ def check_transfer_target(user: User | None, username: str) -> User:
     """The user a slot may go to: an active, confirmed, unblocked specialist (call it holding the row's lock)."""
     if user is None:
         raise DomainError(_("There is no user named %(username)s.", username=username), field="specialist")
-    if user.role != "specialist" or not user.is_confirmed or user.is_blocked:
+    if not user.is_active_specialist:
         raise DomainError(
             _("Slots can only go to an active specialist; %(username)s is not one.", username=user.username),
             field="specialist",
