@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from portal.models import User
 from tests.conftest import CSRF_RE
@@ -117,7 +118,7 @@ def _all_pages(app):
         if rule.endpoint == "static":
             continue
         converters = rule._converters
-        values = {arg: ("1" if "int" in type(converters[arg]).__name__.lower() else "x") for arg in rule.arguments}
+        values = {arg: ("1" if isinstance(converters[arg], IntegerConverter) else "x") for arg in rule.arguments}
         path = rule.build(values, append_unknown=False)[1]
         yield ("GET" if "GET" in rule.methods else "POST"), path
         if "POST" in rule.methods and "GET" in rule.methods:
