@@ -8,6 +8,7 @@ def register_all(app: Flask) -> None:
     from portal.blueprints.auth import bp as auth_bp
     from portal.blueprints.client import bp as client_bp
     from portal.blueprints.directory import bp as directory_bp
+    from portal.blueprints.feeds import bp as feeds_bp
     from portal.blueprints.main import bp as main_bp
     from portal.blueprints.specialist import bp as specialist_bp
 
@@ -17,3 +18,4 @@ def register_all(app: Flask) -> None:
     app.register_blueprint(client_bp, url_prefix="/client")
     app.register_blueprint(specialist_bp, url_prefix="/specialist")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(feeds_bp)

@@ -18,11 +18,17 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_feed_token() -> str:
+    """The private part of a calendar feed's address: 256 random bits, 43 URL-safe characters."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('client', 'specialist', 'admin')", name="role"),
         Index("ix_users_created_at", "created_at"),
+        Index("uq_users_feed_token", "feed_token", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +45,8 @@ class User(UserMixin, Base):
     is_blocked: Mapped[bool] = mapped_column(default=False)
     blocked_reason: Mapped[Optional[str]] = mapped_column(String(500))
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # Addresses the calendar feed (/feeds/<token>.ics); a random id, not a secret derived from anything.
+    feed_token: Mapped[Optional[str]] = mapped_column(String(64), default=new_feed_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def get_id(self) -> str:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from flask_babel import force_locale
 from icalendar import Calendar
 
+from portal.clock import utcnow
 from portal.ics import consultation_ics
 from tests.factories import make_consultation, make_slot, make_user
 
@@ -55,7 +56,8 @@ def test_cancellation_removes_the_same_event(app, db, clock):
     with app.app_context(), app.test_request_context():  # accepted at 08:00
         invitation = Calendar.from_ical(consultation_ics(consultation))
     clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
-    with app.app_context(), app.test_request_context():  # the slot deleted an hour later
+    with app.app_context(), app.test_request_context():  # the slot deleted an hour later, as delete_slot does it
+        consultation.status, consultation.cancelled_at = "cancelled_by_specialist", utcnow()
         cancellation = Calendar.from_ical(consultation_ics(consultation, cancel=True))
     (invited,), (cancelled,) = invitation.walk("VEVENT"), cancellation.walk("VEVENT")
     assert (str(invitation["method"]), str(invited["status"])) == ("REQUEST", "CONFIRMED")

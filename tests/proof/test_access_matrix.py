@@ -55,6 +55,8 @@ class Access:
 NONE = (NO_METHOD, NO_METHOD, NO_METHOD, NO_METHOD, BLOCKED)  # the method is not accepted at all
 OWN_ONLY = objects(own=OK, others=NOT_FOUND, missing=NOT_FOUND)
 OWN_ACTION = objects(own=BACK, others=NOT_FOUND, missing=NOT_FOUND)
+# Token-addressed and public (calendar apps send no cookie): anyone with a live token reads it.
+FEED = objects(any=OK, blocked=NOT_FOUND, missing=NOT_FOUND)
 
 # fmt: off
 EXPECTED = {
@@ -126,6 +128,8 @@ EXPECTED = {
                                      obj="blocked_user", owner="admin"),
     "admin.retry_email":      Access(GET=NONE, POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(any=BACK, missing=NOT_FOUND),
                                                      BLOCKED), obj="email"),
+    "feeds.feed":             Access(GET=(FEED,      FEED,      FEED,       FEED,       BLOCKED), POST=NONE,
+                                     obj="feed_token"),
 }
 # fmt: on
 
@@ -236,7 +240,8 @@ def browser_of(world, session) -> PortalClient:
 def build(world, kind: str | None, variant: str | None, actor_id: int | None, owner: str | None):
     """The URL argument: a real object made for this case (own, someone else's) or an id nobody has."""
     if variant == "missing":
-        return {"confirm_token": "no-such-token", "reset_token": "no-such-token"}.get(kind, MISSING_ID)
+        missing = {"confirm_token": "no-such-token", "reset_token": "no-such-token", "feed_token": "N" * 43}
+        return missing.get(kind, MISSING_ID)
     if kind is None:
         return None
     own = variant == "own"
@@ -259,6 +264,8 @@ def build(world, kind: str | None, variant: str | None, actor_id: int | None, ow
         return make_consultation(slot(others.specialist), client, status=status).id
     if kind in ("user", "blocked_user"):
         return actor_user.id if own else make_user("client", blocked=kind == "blocked_user").id
+    if kind == "feed_token":
+        return make_user("specialist", blocked=variant == "blocked").feed_token
     if kind == "email":
         row = OutboxEmail(recipient="x@example.com", kind="k", subject="s", body_text="b", state="failed", attempts=3)
         _db.session.add(row)

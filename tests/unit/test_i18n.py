@@ -19,6 +19,7 @@ CORE = ROOT / "portal" / "translations" / "core" / "ru" / "LC_MESSAGES" / "messa
 CORE_SOURCES = [
     *sorted((ROOT / "portal" / "blueprints" / "auth").glob("*.py")),
     *sorted((ROOT / "portal" / "blueprints" / "main").glob("*.py")),
+    *sorted((ROOT / "portal" / "blueprints" / "feeds").glob("*.py")),
     *[
         ROOT / "portal" / name
         for name in (
@@ -30,6 +31,8 @@ CORE_SOURCES = [
             "security.py",
             "commands.py",
             "web.py",
+            "feeds.py",
+            "ics.py",
         )
     ],
     *[ROOT / "portal" / "services" / name for name in ("accounts.py", "tokens.py", "throttle.py")],

@@ -1,4 +1,4 @@
-"""The profile page: personal details and the password change."""
+"""The profile page: personal details, the password change and the calendar feed's address."""
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
@@ -6,8 +6,10 @@ from flask_login import current_user, login_required
 from portal.blueprints.auth import bp
 from portal.blueprints.auth.forms import PasswordChangeForm, ProfileForm
 from portal.blueprints.auth.sessions import start_session
+from portal.blueprints.feeds.forms import FeedResetForm
 from portal.devices import Devices, remember_device
 from portal.extensions import db
+from portal.feeds import feed_urls, reset_feed_token
 from portal.i18n import gettext as _
 from portal.services import DomainError, accounts
 
@@ -15,7 +17,8 @@ from portal.services import DomainError, accounts
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    """Edit display name, time zone, language (and specialty and bio for specialists); change the password."""
+    """Edit display name, time zone, language (and specialty and bio for specialists); change the password;
+    see and reset the calendar feed's address."""
     user = current_user._get_current_object()
     is_specialist = user.role == "specialist"
     form = ProfileForm(obj=user, is_specialist=is_specialist, prefix="profile")
@@ -33,6 +36,12 @@ def profile():
         db.session.commit()
         session["lang"] = user.locale
         flash(_("Your profile is saved."), "success")
+        return redirect(url_for("auth.profile"))
+    feed_form = FeedResetForm(prefix="feed")
+    if feed_form.submit.data and feed_form.validate_on_submit() and feed_urls(user):
+        reset_feed_token(user)
+        db.session.commit()
+        flash(_("Your feed has a new link. The old one no longer works: subscribe again with the new one."), "success")
         return redirect(url_for("auth.profile"))
     throttled = False
     if password_form.submit.data and password_form.validate_on_submit():
@@ -52,7 +61,10 @@ def profile():
         else:
             return _password_changed(user)
     status = 429 if throttled else 422 if (form.errors or password_form.errors) else 200
-    return render_template("auth/profile.html", form=form, password_form=password_form), status
+    page = render_template(
+        "auth/profile.html", form=form, password_form=password_form, feed_form=feed_form, feed=feed_urls(user)
+    )
+    return page, status
 
 
 def _address() -> str:

@@ -1,0 +1,32 @@
+"""The calendar feed: public, addressed by its private token, read-only."""
+
+from flask import Response, abort, request
+
+from portal.blueprints.feeds import bp
+from portal.clock import utcnow
+from portal.feeds import feed_entries, feed_etag, feed_ics, feed_owner
+
+HEADERS = {
+    "Cache-Control": "private, max-age=300",
+    "Content-Disposition": 'inline; filename="consultations.ics"',
+    "X-Robots-Tag": "noindex",
+}
+
+
+@bp.route("/feeds/<token>.ics")
+def feed(token: str):
+    """The owner's consultations (and a specialist's slots) as RFC 5545; 404 for an unknown or blocked owner.
+
+    An app that sends the ETag it has gets a 304 when nothing changed, before any calendar is built.
+    """
+    owner = feed_owner(token)
+    if owner is None:
+        abort(404)
+    entries = feed_entries(owner, utcnow())
+    etag = feed_etag(owner, entries)
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304, headers=HEADERS)
+    else:
+        response = Response(feed_ics(owner, entries), content_type="text/calendar; charset=utf-8", headers=HEADERS)
+    response.set_etag(etag)
+    return response

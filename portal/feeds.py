@@ -1,0 +1,280 @@
+"""Calendar feeds (/feeds/<token>.ics): a person's consultations, and a specialist's slots, for their calendar app.
+
+A feed is bounded whatever the history: it starts 30 days back (by the slot's start; a client's cancellations
+by the time they were cancelled) and holds at most MAX_EVENTS events, the upcoming ones soonest first and then
+the most recent past ones. Each feed is two SQL statements (the owner, then its rows), read as column tuples.
+
+The rows become `entries`: everything an event shows, as plain values. The ETag is a digest of the entries,
+so a calendar app polling an unchanged feed gets its 304 without a calendar being built; `icalendar` only
+renders the body when it changed.
+"""
+
+import hashlib
+import re
+from datetime import datetime, timedelta
+from functools import cache
+from typing import NamedTuple
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy.orm import aliased
+
+from portal.extensions import db
+from portal.i18n import gettext as _
+from portal.ics import calendar, consultation_event, slot_event, utc_zone
+from portal.models import Consultation, Slot, User
+from portal.models.user import new_feed_token, person_name
+
+FEED_DAYS = 30
+MAX_EVENTS = 2000
+# Part of every ETag: raise it when what a feed shows for the same rows changes, so calendar apps fetch it again.
+FEED_FORMAT = 1
+CANCELLED = ("cancelled", "cancelled_by_specialist")
+# What new_feed_token() makes: anything else is not the address of a feed, and is not looked up.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def feed_owner(token: str) -> User | None:
+    """The confirmed, unblocked client or specialist whose feed `token` addresses, else None."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
+    return db.session.scalars(
+        select(User).where(
+            User.feed_token == token,
+            User.role.in_(("client", "specialist")),
+            User.is_blocked.is_(False),
+            User.confirmed_at.is_not(None),
+        )
+    ).first()
+
+
+def reset_feed_token(user: User) -> None:
+    """Give the feed a new address; the old one answers 404 as soon as this is committed."""
+    user.feed_token = new_feed_token()
+
+
+def feed_urls(user: User) -> tuple[str, str] | None:
+    """The feed's https (or http) address and its webcal:// form, or None for a user without a feed."""
+    if user.role not in ("client", "specialist") or not user.feed_token:
+        return None
+    url = f"{current_app.config['PUBLIC_URL']}/feeds/{user.feed_token}.ics"
+    return url, "webcal://" + url.split("://", 1)[1]
+
+
+# ------------------------------------------------------------------------------------------ entries
+
+
+class Person(NamedTuple):
+    """Who an event names (the attributes of User that portal.ics reads)."""
+
+    username: str
+    email: str
+    display_name: str | None
+
+    @property
+    def name(self) -> str:
+        """Display name, else username (as User.name)."""
+        return person_name(self.display_name, self.username)
+
+
+class SlotPart(NamedTuple):
+    """The slot columns an event shows."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    note: str | None
+    created_at: datetime
+
+
+class ConsultationPart(NamedTuple):
+    """The consultation columns an event shows (its UID and SEQUENCE come from these)."""
+
+    id: int
+    created_at: datetime
+
+
+class ConsultationEntry(NamedTuple):
+    """A consultation as one of the two people sees it."""
+
+    consultation: ConsultationPart
+    slot: SlotPart
+    specialist: Person
+    client: Person
+    status: str
+    changed: datetime
+    people: bool
+    for_specialist: bool
+
+    def event(self):
+        """The VEVENT, built by the function that builds the emailed invitations."""
+        return consultation_event(
+            self.consultation,
+            self.slot,
+            self.specialist,
+            self.client,
+            status=self.status,
+            changed=self.changed,
+            people=self.people,
+            for_specialist=self.for_specialist,
+        )
+
+
+class SlotEntry(NamedTuple):
+    """A slot nobody has booked, in its specialist's feed."""
+
+    slot: SlotPart
+    pending: int
+    changed: datetime
+
+    def event(self):
+        """The VEVENT of the slot."""
+        return slot_event(self.slot, pending=self.pending, changed=self.changed)
+
+
+def feed_entries(user: User, now: datetime) -> list:
+    """What the feed of `user` shows at `now`, in order: two SQL statements with the owner's."""
+    since = now - timedelta(days=FEED_DAYS)
+    return specialist_entries(user, now, since) if user.role == "specialist" else client_entries(user, now, since)
+
+
+def feed_etag(user: User, entries: list) -> str:
+    """A digest of everything the body is made from (the body is a function of these alone)."""
+    made_of = (FEED_FORMAT, current_app.config["PUBLIC_URL"], user.locale, user.username, entries)
+    return hashlib.sha256(repr(made_of).encode()).hexdigest()[:40]
+
+
+def feed_ics(user: User, entries: list) -> bytes:
+    """The feed's calendar, in the owner's language."""
+    with force_locale(user.locale):
+        cal = calendar(name=f"{_('Consultation Portal')} (@{user.username})")
+        for entry in entries:
+            cal.add_component(entry.event())
+        if not entries:
+            cal.add_component(utc_zone())
+    return cal.to_ical()
+
+
+def _nearest_first(starts_at, now):
+    """ORDER BY keys keeping what is nearest to now under the cap: upcoming soonest first, then past latest first."""
+    return (
+        (starts_at < now).asc(),
+        case((starts_at >= now, starts_at)).asc(),
+        starts_at.desc(),
+    )
+
+
+SLOT_COLUMNS = (Slot.id, Slot.starts_at, Slot.ends_at, Slot.note, Slot.created_at)
+
+
+@cache
+def _specialist_stmt():
+    """A specialist's live slots since `since`, each with its pending count, when its requests last changed,
+    and its accepted consultation and client (None when nobody booked it). Built once, values bound per call."""
+    now, since = (bindparam(name, type_=Slot.starts_at.type) for name in ("now", "since"))
+    pending = (
+        select(func.count(Consultation.id))
+        .where(Consultation.slot_id == Slot.id, Consultation.status == "pending")
+        .correlate(Slot)
+        .scalar_subquery()
+    )
+    touched = (
+        select(func.max(Consultation.updated_at))
+        .where(Consultation.slot_id == Slot.id)
+        .correlate(Slot)
+        .scalar_subquery()
+    )
+    booked, client = aliased(Consultation), aliased(User)
+    return (
+        select(
+            *SLOT_COLUMNS,
+            Slot.updated_at,
+            pending,
+            touched,
+            booked.id,
+            booked.created_at,
+            booked.updated_at,
+            client.username,
+            client.email,
+            client.display_name,
+        )
+        .outerjoin(booked, and_(booked.slot_id == Slot.id, booked.status == "accepted"))
+        .outerjoin(client, client.id == booked.client_id)
+        .where(Slot.specialist_id == bindparam("user_id"), Slot.deleted_at.is_(None), Slot.starts_at >= since)
+        .order_by(*_nearest_first(Slot.starts_at, now), Slot.id)
+        .limit(bindparam("limit"))
+    )
+
+
+def specialist_entries(user: User, now: datetime, since: datetime) -> list:
+    """Booked slots CONFIRMED (the client named), slots with waiting requests TENTATIVE, free ones TRANSPARENT."""
+    params = {"user_id": user.id, "now": now, "since": since, "limit": MAX_EVENTS}
+    rows = db.session.execute(_specialist_stmt(), params).all()
+    me = Person(user.username, user.email, user.display_name)
+    entries = []
+    for row in sorted(rows, key=lambda row: (row[1], row[0])):
+        slot, slot_updated, pending, touched = SlotPart(*row[:5]), *row[5:8]
+        booked_id, booked_created, booked_updated, *client = row[8:]
+        if booked_id is not None:
+            changed = max(booked_updated, slot_updated)
+            booking = ConsultationPart(booked_id, booked_created)
+            entries.append(ConsultationEntry(booking, slot, me, Person(*client), "CONFIRMED", changed, True, True))
+            continue
+        # Requests still pending once the slot has started have expired: the time stayed free.
+        waiting = pending if slot.starts_at > now else 0
+        entries.append(SlotEntry(slot, waiting, max(slot_updated, touched or slot_updated)))
+    return entries
+
+
+@cache
+def _client_stmt():
+    """A client's consultations with their slot and specialist: pending and accepted ones whose slot starts
+    after `since`, cancelled ones cancelled after `since`. Built once, values bound per call."""
+    now, since = (bindparam(name, type_=Slot.starts_at.type) for name in ("now", "since"))
+    specialist = aliased(User)
+    return (
+        select(
+            Consultation.id,
+            Consultation.created_at,
+            Consultation.updated_at,
+            Consultation.accepted_at,
+            Consultation.status,
+            *SLOT_COLUMNS,
+            Slot.updated_at,
+            specialist.username,
+            specialist.email,
+            specialist.display_name,
+        )
+        .join(Slot, Slot.id == Consultation.slot_id)
+        .join(specialist, specialist.id == Slot.specialist_id)
+        .where(Consultation.client_id == bindparam("user_id"))
+        .where(
+            or_(
+                and_(Consultation.status.in_(("pending", "accepted")), Slot.starts_at >= since),
+                and_(Consultation.status.in_(CANCELLED), Consultation.cancelled_at >= since),
+            )
+        )
+        .order_by(*_nearest_first(Slot.starts_at, now), Consultation.id)
+        .limit(bindparam("limit"))
+    )
+
+
+def client_entries(user: User, now: datetime, since: datetime) -> list:
+    """Pending requests TENTATIVE, accepted consultations CONFIRMED, cancelled (and expired) ones CANCELLED."""
+    params = {"user_id": user.id, "now": now, "since": since, "limit": MAX_EVENTS}
+    rows = db.session.execute(_client_stmt(), params).all()
+    me = Person(user.username, user.email, user.display_name)
+    entries = []
+    for row in sorted(rows, key=lambda row: (row[6], row[0])):
+        ident, created, updated, accepted_at, status = row[:5]
+        slot, slot_updated, specialist = SlotPart(*row[5:10]), row[10], Person(*row[11:])
+        changed = max(updated, slot_updated)
+        shown = {"pending": "TENTATIVE", "accepted": "CONFIRMED"}.get(status, "CANCELLED")
+        if status == "pending" and slot.starts_at <= now:
+            # Expired: never answered before the slot began. It changed then, without a row changing.
+            shown, changed = "CANCELLED", max(changed, slot.starts_at)
+        consultation = ConsultationPart(ident, created)
+        people = accepted_at is not None
+        entries.append(ConsultationEntry(consultation, slot, specialist, me, shown, changed, people, False))
+    return entries
