@@ -1,5 +1,6 @@
 """All models, importable from one place."""
 
+from portal.models.account_request import REQUEST_KINDS, AccountEmailRequest
 from portal.models.base import Base, utcnow
 from portal.models.moderation import ModerationLog
 from portal.models.outbox import OutboxEmail
@@ -10,8 +11,10 @@ from portal.models.user import ROLES, User
 __all__ = [
     "ACTIVE_STATUSES",
     "CANCEL_REASONS",
+    "REQUEST_KINDS",
     "ROLES",
     "STATUSES",
+    "AccountEmailRequest",
     "AuthToken",
     "Base",
     "Consultation",

@@ -50,6 +50,30 @@ def render(app, db, kind, locale, **context):
             ["Здравствуйте, boris!", "http://portal.test/reset-password/xyz", "один час"],
         ),
         (
+            "registration_attempt",
+            "en",
+            {"login_link": "/login", "reset_link": "/reset-password"},
+            "Someone tried to register with your email address",
+            [
+                "Hello boris,",
+                "It already belongs to your account boris, so no new account was created.",
+                "log in with your username or this email address:\nhttp://portal.test/login\n",
+                "choose a new one here:\nhttp://portal.test/reset-password\n",
+            ],
+        ),
+        (
+            "registration_attempt",
+            "ru",
+            {"login_link": "/login", "reset_link": "/reset-password"},
+            "Кто-то пытался зарегистрироваться с вашим адресом электронной почты",
+            [
+                "Здравствуйте, boris!",
+                "Он уже принадлежит вашему аккаунту boris, поэтому новый аккаунт не создан.",
+                "войдите по имени пользователя или по этому адресу:\nhttp://portal.test/login\n",
+                "задайте новый здесь:\nhttp://portal.test/reset-password\n",
+            ],
+        ),
+        (
             "password_changed",
             "en",
             {"changed_at": WHEN},
