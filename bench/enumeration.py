@@ -37,6 +37,7 @@ KNOWN = {"reset": "enum.known@example.com", "resend": "enum.waiting@example.com"
 UNKNOWN = "enum.nobody@example.com"
 UNKNOWN_2 = "enum.nobody.2@example.com"
 PATHS = {"reset": "/reset-password", "resend": "/confirm/resend"}
+TARGET_MS = 1.0
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -162,8 +163,8 @@ def emails_written() -> dict[str, int]:
     return dict(rows)
 
 
-def report(kind: str, timings: dict[str, list[float]]) -> float:
-    """Print one line per address, then the differences of the medians; returns known minus unknown."""
+def report(kind: str, timings: dict[str, list[float]]) -> str:
+    """Print the medians and their differences; returns "met", "NOT met" or "inconclusive" (too noisy)."""
     medians = {}
     for label, values in timings.items():
         values = sorted(values)
@@ -173,7 +174,13 @@ def report(kind: str, timings: dict[str, list[float]]) -> float:
     difference = medians["known"] - medians["unknown"]
     noise = medians["unknown 2"] - medians["unknown"]
     print(f"  {kind:<6} known - unknown: {difference:+.2f} ms   (control: unknown 2 - unknown: {noise:+.2f} ms)")
-    return difference
+    # The requests of one round run back to back: their differences cancel slower swings of the machine's load.
+    paired = statistics.median(k - u for k, u in zip(timings["known"], timings["unknown"], strict=True))
+    paired_noise = statistics.median(k - u for k, u in zip(timings["unknown 2"], timings["unknown"], strict=True))
+    print(f"  {kind:<6} median of per-round differences: {paired:+.2f} ms   (control: {paired_noise:+.2f} ms)")
+    if abs(difference) <= TARGET_MS:
+        return "met"
+    return "inconclusive" if abs(noise) > TARGET_MS else "NOT met"
 
 
 def main(argv=None) -> int:
@@ -195,7 +202,7 @@ def main(argv=None) -> int:
         server = Server(OUT, time.strftime("enumeration-%Y%m%d-%H%M%S"))
         server.start()
         print(f"gunicorn, 2 sync workers, {args.requests} timed requests per address (after {args.warmup} untimed):")
-        differences = {
+        verdicts = {
             kind: report(kind, time_requests(server.base_url, kind, args.requests, args.warmup)) for kind in PATHS
         }
         server.stop()
@@ -204,9 +211,10 @@ def main(argv=None) -> int:
         if set(sent) != set(KNOWN.values()):
             print("  WRONG: only the two known addresses may get emails")
             return 1
-        within = all(abs(d) <= 1.0 for d in differences.values())
-        print(f"  target (medians within 1 ms): {'met' if within else 'NOT met'}")
-        return 0 if within else 1
+        print(f"  target (medians within {TARGET_MS:g} ms): {', '.join(f'{k} {v}' for k, v in verdicts.items())}")
+        if "inconclusive" in verdicts.values():
+            print("  (inconclusive: the two unknown addresses differ by more than the target; the machine is busy)")
+        return 0 if set(verdicts.values()) == {"met"} else 1
     finally:
         if server is not None:
             server.stop()

@@ -83,7 +83,7 @@ def enqueue_emails(ids: list[int]) -> int:
 
 
 def enqueue_jobs(job: str, kind: str, ids: list[int]) -> int:
-    """Queue `job` (a dotted name: portal never imports jobs) once per row id; returns how many were queued.
+    """Queue `job` by its dotted name (the portal need not import `jobs`) once per row id; returns how many.
 
     A Redis failure is logged and not raised: the change stands, the rows stay, and the drain picks them up.
     """
