@@ -17,7 +17,15 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
+    from portal.services import email_requests
+
     app.after_request(_deliver_in_process)
+    email_requests.init_app(app)  # after: its requests become emails before those are delivered in-process
+
+
+def page_path(endpoint: str, **values) -> str:
+    """The path of a page for a link in an email (which puts PUBLIC_URL before it); jobs have no request."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def queue_email(user: User, kind: str, ics: str | None = None, **context) -> OutboxEmail:
@@ -71,20 +79,27 @@ def dispatch(ids: list[int]) -> None:
 
 def enqueue_emails(ids: list[int]) -> int:
     """Put the emails on the queue; a Redis failure is logged, the outbox keeps them for `outbox drain`."""
+    return enqueue_jobs("jobs.email.send_email", "email", ids)
+
+
+def enqueue_jobs(job: str, kind: str, ids: list[int]) -> int:
+    """Queue `job` by its dotted name (the portal need not import `jobs`) once per row id; returns how many.
+
+    A Redis failure is logged and not raised: the change stands, the rows stay, and the drain picks them up.
+    """
     from rq import Retry
 
-    from jobs.email import send_email
     from portal.queues import email_queue
 
     config = current_app.config
     count = 0
     try:
         queue = email_queue()
-        for outbox_id in ids:
+        for row_id in ids:
             queue.enqueue(
-                send_email,
-                outbox_id,
-                job_id=f"{config['RQ_QUEUE_PREFIX']}email-{outbox_id}",
+                job,
+                row_id,
+                job_id=f"{config['RQ_QUEUE_PREFIX']}{kind}-{row_id}",
                 retry=Retry(max=config["EMAIL_MAX_RETRIES"], interval=config["EMAIL_RETRY_INTERVALS"]),
                 job_timeout=60,
                 result_ttl=3600,
@@ -92,7 +107,7 @@ def enqueue_emails(ids: list[int]) -> int:
             )
             count += 1
     except Exception as exc:  # Redis down: the change stands, the drain re-queues later.
-        log.warning("could not queue %d email(s): %s", len(ids) - count, exc)
+        log.warning("could not queue %d %s job(s): %s", len(ids) - count, kind, exc)
     return count
 
 
@@ -111,10 +126,14 @@ def _deliver_in_process(response):
 
 def drain_outbox(stale_seconds: int | None = None) -> int:
     """Re-queue emails still unsent some time after they were written whose job is lost. Returns how many."""
+    from portal.services import email_requests
+
     if stale_seconds is None:
         stale_seconds = current_app.config["OUTBOX_STALE_SECONDS"]
     now = utcnow()
     cutoff = now - timedelta(seconds=stale_seconds)
+    # Reset and resend requests whose job was lost become emails (or nothing) here; those go out as usual.
+    email_requests.handle_stale(cutoff)
     ids = list(
         db.session.scalars(
             select(OutboxEmail.id)

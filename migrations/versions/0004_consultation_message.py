@@ -1,7 +1,7 @@
 """Clients' messages to the specialist on their requests; the specialist directory's index by name
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-01 10:00:00
 
 A client may write a few words when requesting a slot (at most 500 characters, checked by the form and the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

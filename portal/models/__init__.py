@@ -1,5 +1,6 @@
 """All models, importable from one place."""
 
+from portal.models.account_request import REQUEST_KINDS, AccountEmailRequest
 from portal.models.base import Base, utcnow
 from portal.models.moderation import ModerationLog
 from portal.models.outbox import OutboxEmail
@@ -11,8 +12,10 @@ __all__ = [
     "ACTIVE_STATUSES",
     "CANCEL_REASONS",
     "MESSAGE_MAX",
+    "REQUEST_KINDS",
     "ROLES",
     "STATUSES",
+    "AccountEmailRequest",
     "AuthToken",
     "Base",
     "Consultation",

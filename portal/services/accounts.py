@@ -1,12 +1,11 @@
 """Accounts: registration, confirmation, login, password reset and change."""
 
-from flask import url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import utcnow
 from portal.devices import NO_DEVICES, Devices
-from portal.email import queue_email
+from portal.email import page_path, queue_email
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import User
@@ -32,28 +31,33 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
 
 
-def _check_unique(username: str, email: str) -> None:
-    taken = db.session.execute(
-        select(func.lower(User.username), func.lower(User.email)).where(
-            or_(func.lower(User.username) == username.lower(), func.lower(User.email) == email.lower())
-        )
+def _check_unique(username: str, email: str) -> User | None:
+    """Refuse a taken username (usernames are public); return the owner of a taken address, never revealed."""
+    taken = db.session.scalars(
+        select(User).where(or_(func.lower(User.username) == username.lower(), func.lower(User.email) == email.lower()))
     ).all()
-    for name, mail in taken:
-        if name == username.lower():
-            raise DomainError(_l("This username is taken."), field="username")
-        if mail == email.lower():
-            raise DomainError(_l("An account with this email already exists."), field="email")
+    if any(user.username.lower() == username.lower() for user in taken):
+        raise DomainError(_l("This username is taken."), field="username")
+    return next((user for user in taken if user.email.lower() == email.lower()), None)
 
 
-def register(*, username, email, password, role, timezone, locale, specialty=None, bio=None, display_name=None) -> User:
-    """Create an unconfirmed account and queue its confirmation email (caller commits)."""
+def register(*, username, email, password, role, timezone, locale, specialty=None, bio=None, display_name=None):
+    """Create an unconfirmed account and queue its confirmation email (caller commits).
+
+    An address that already has an account answers the same (the caller cannot tell): nothing is created
+    and its owner is emailed instead. Returns the new user, or None in that case.
+    """
     if role not in SELF_REGISTER_ROLES:
         raise DomainError(_l("Choose Client or Specialist."), field="role")
-    _check_unique(username, email)
+    password_hash = hash_password(password)  # also for a taken address, so both cost the same
+    owner = _check_unique(username, email)
+    if owner is not None:
+        _tell_owner(owner)
+        return None
     user = User(
         username=username,
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         timezone=timezone,
         locale=locale,
@@ -66,24 +70,33 @@ def register(*, username, email, password, role, timezone, locale, specialty=Non
         db.session.flush()
     except IntegrityError:  # a concurrent registration took the name or address; nothing else is pending yet
         db.session.rollback()
-        _check_unique(username, email)
-        raise DomainError(_l("This username is taken."), field="username") from None
+        owner = _check_unique(username, email)
+        if owner is None:
+            raise DomainError(_l("This username is taken."), field="username") from None
+        _tell_owner(owner)
+        return None
     send_confirmation(user)
     return user
+
+
+def _tell_owner(owner: User) -> None:
+    """Email the owner of an address that someone tried to register again (not a blocked account)."""
+    if owner.is_blocked:
+        return
+    login, reset = page_path("auth.login"), page_path("auth.reset_request")
+    queue_email(owner, "registration_attempt", login_link=login, reset_link=reset)
 
 
 def send_confirmation(user: User) -> None:
     """Issue a new confirmation link (older ones stop working) and queue the email."""
     raw = tokens.issue_token(user, tokens.CONFIRM)
-    link = url_for("auth.confirm", token=raw, _external=False)
-    queue_email(user, "confirm_account", link=link)
+    queue_email(user, "confirm_account", link=page_path("auth.confirm", token=raw))
 
 
-def resend_confirmation(email: str) -> None:
-    """Queue a new link if the address belongs to an unconfirmed account; answer the same either way."""
-    user = find_by_email(email)
-    if user is not None and not user.is_confirmed and not user.is_blocked:
-        send_confirmation(user)
+def send_reset_link(user: User) -> None:
+    """Issue a new reset link (older ones stop working) and queue the email."""
+    raw = tokens.issue_token(user, tokens.RESET)
+    queue_email(user, "reset_password", link=page_path("auth.reset_password", token=raw))
 
 
 def confirm(raw_token: str) -> User:
@@ -131,15 +144,6 @@ def authenticate(login: str, password: str, address: str, devices: Devices = NO_
             _l("Please confirm your email address first. We can send you a new link."), "unconfirmed", user
         )
     return user
-
-
-def request_password_reset(email: str) -> None:
-    """Queue a reset link if the address is known; the page answers the same either way."""
-    user = find_by_email(email)
-    if user is None or user.is_blocked:
-        return
-    raw = tokens.issue_token(user, tokens.RESET)
-    queue_email(user, "reset_password", link=url_for("auth.reset_password", token=raw))
 
 
 def reset_password(raw_token: str, new_password: str) -> User:

@@ -1,9 +1,15 @@
-"""Registration: good input creates one unconfirmed account and one email; bad input saves nothing."""
+"""Registration: good input creates one unconfirmed account and one email; bad input saves nothing; a taken
+address answers like a new one and its owner is emailed."""
+
+import threading
+import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from portal.models import AuthToken, OutboxEmail, User
+from tests.conftest import CSRF_RE, body_of
 from tests.factories import make_user
 from tests.integration.test_auth_support import (
     GOOD_PASSWORD,
@@ -13,6 +19,7 @@ from tests.integration.test_auth_support import (
     register,
     registration,
     row_counts,
+    subject_of,
 )
 
 NOTHING = {"users": 0, "tokens": 0, "emails": 0}
@@ -160,21 +167,82 @@ def test_a_field_error_keeps_what_was_typed_except_passwords(client):
     assert GOOD_PASSWORD not in html
 
 
-@pytest.mark.parametrize(
-    ("overrides", "field", "message"),
-    [
-        ({"username": "MARIA_k", "email": "other@example.com"}, "username", "This username is taken."),
-        ({"username": "someone", "email": "MARIA@EXAMPLE.COM"}, "email", "An account with this email already exists."),
-    ],
-    ids=["username in other case", "email in other case"],
-)
-def test_names_and_addresses_are_unique_ignoring_case(client, overrides, field, message):
+def test_a_taken_username_is_refused_next_to_username_ignoring_case(client):
     make_user(username="maria_k", email="maria@example.com")
     before = row_counts()
-    response = register(client, **overrides)
+    response = register(client, username="MARIA_k", email="other@example.com")
     assert response.status_code == 422
-    assert field_error(response.get_data(as_text=True), field) == message
+    assert field_error(response.get_data(as_text=True), "username") == "This username is taken."
     assert row_counts() == before
+
+
+def answer(client, response) -> tuple:
+    """What the visitor sees after registering: status, target and the page it leads to (without its token)."""
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    return response.status_code, response.headers["Location"], CSRF_RE.sub("csrf", page)
+
+
+def test_a_taken_address_answers_like_a_new_one_creates_nothing_and_emails_its_owner(app, db, mail, rq_worker):
+    owner = make_user(username="maria_k", email="maria@example.com", locale="ru")
+    newcomer, visitor = isolated_client(app), isolated_client(app)
+    fresh = answer(newcomer, register(newcomer, username="newcomer", email="newcomer@example.com"))
+    before = row_counts()
+    taken = answer(visitor, register(visitor, username="intruder_x", email="MARIA@EXAMPLE.COM"))
+    assert taken == fresh and "Check your email" in taken[2]
+    assert row_counts() == {**before, "emails": before["emails"] + 1}  # no account, no link: one email
+    assert db.session.scalars(select(User.username).order_by(User.id)).all() == ["maria_k", "newcomer"]
+
+    (message,) = mail.wait_for(1, to="maria@example.com")
+    body = body_of(message)
+    assert subject_of(message) == "Кто-то пытался зарегистрироваться с вашим адресом электронной почты"
+    assert "maria_k" in body and "intruder_x" not in body  # the owner's own username, nothing of the visitor's
+    assert {"http://portal.test/login", "http://portal.test/reset-password"} <= set(body.splitlines())
+    assert "/confirm/" not in body
+    email = db.session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == owner.email)).one()
+    assert email.kind == "registration_attempt"
+
+
+def test_a_blocked_owner_is_not_emailed_but_the_answer_is_the_same(client, db):
+    make_user(username="maria_k", email="maria@example.com", blocked=True)
+    before = row_counts()
+    response = register(client, username="someone", email="maria@example.com")
+    assert response.status_code == 302 and response.headers["Location"] == "/register/done"
+    assert row_counts() == before
+
+
+def test_an_address_taken_by_a_concurrent_registration_answers_like_a_new_one(app, db):
+    """The rival's row is written but not committed while this registration checks, so it inserts and waits."""
+    with db.engine.connect() as rival:
+        transaction = rival.begin()
+        with Session(bind=rival) as session:
+            session.add(User(username="first", email="maria@example.com", password_hash="x", role="client"))
+            session.flush()
+            outcome = {}
+            visitor = isolated_client(app)
+            thread = threading.Thread(target=lambda: outcome.update(response=register(visitor, username="second")))
+            thread.start()
+            assert wait_for_lock_waiter(db), "the registration never waited for the rival's row"
+            transaction.commit()
+            thread.join(30)
+    response = outcome["response"]
+    assert response.status_code == 302 and response.headers["Location"] == "/register/done"
+    assert db.session.scalars(select(User.username)).all() == ["first"]
+    email = db.session.scalars(select(OutboxEmail)).one()
+    assert (email.kind, email.recipient) == ("registration_attempt", "maria@example.com")
+
+
+def wait_for_lock_waiter(db, timeout: float = 20.0) -> bool:
+    """True once a session of this database waits for a lock (the registration's insert behind the rival's)."""
+    deadline = time.monotonic() + timeout
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    while time.monotonic() < deadline:
+        with db.engine.connect() as probe:
+            if probe.execute(query).scalar():
+                return True
+        time.sleep(0.05)
+    return False
 
 
 def test_registration_errors_are_in_russian_for_a_russian_browser(client):

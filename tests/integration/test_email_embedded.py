@@ -69,3 +69,19 @@ def test_the_embedded_demo_answers_no_other_computer(embedded, environ):
 def test_the_embedded_demo_answers_this_computer(embedded, address):
     response = isolated_client(embedded).get("/dev/mail", environ_overrides={"REMOTE_ADDR": address})
     assert response.status_code == 200
+
+
+def test_a_reset_request_is_handled_after_the_view_and_its_email_appears_on_the_mailbox(embedded):
+    from portal.models import AccountEmailRequest
+    from tests.factories import make_user
+
+    make_user(username="devuser", email="dev@example.com")
+    browser = isolated_client(embedded)
+    assert browser.submit("/reset-password", {"email": "DEV@example.com"}).status_code == 302
+    assert browser.submit("/reset-password", {"email": "nobody@example.com"}).status_code == 302
+    assert db.session.scalars(db.select(AccountEmailRequest)).all() == []  # both handled in-process
+    (row,) = db.session.scalars(db.select(OutboxEmail)).all()
+    assert (row.recipient, row.kind, row.state) == ("dev@example.com", "reset_password", "sent")
+    page = browser.get("/dev/mail").get_data(as_text=True)
+    link = page.split('<a href="http://127.0.0.1:5000/reset-password/', 1)[1].split('"', 1)[0]
+    assert browser.get(f"/reset-password/{link}").status_code == 200

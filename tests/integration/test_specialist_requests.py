@@ -112,7 +112,8 @@ def test_reject_with_a_reason(client, db, specialist, slot, rq_worker, mail):
     )
     (message,) = mail.wait_for(1, to="hopeful@example.com")
     text = body_of(message)
-    assert "Reason: I am away that week" in text and "dr_berlin" in text and "hopeful" in text
+    assert "Their message:\n> I am away that week\n" in text.replace("\r\n", "\n")
+    assert "dr_berlin" in text and "hopeful" in text
     all_emails_delivered(db, mail)
     page = client.get(REQUESTS + "?status=rejected").get_data(as_text=True)
     assert "hopeful" in page and "Rejected" in page and "I am away that week" in page

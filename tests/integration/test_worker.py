@@ -12,6 +12,7 @@ from tests.conftest import body_of
 from tests.factories import make_user
 from tests.integration.test_auth_support import isolated_client, subject_of
 from tests.integration.test_outbox_support import FlakySink, Worker, closed_port, outbox_row, wait_until
+from tests.support.account_requests import wait_until_handled
 
 
 @pytest.fixture
@@ -42,9 +43,10 @@ def private_pipeline(app_config, worker_env, run_id, clock, tmp_path):
 
 
 def _ask_reset(portal, email: str) -> int:
+    """Ask for a reset link; the worker writes the email: its outbox id."""
     browser = isolated_client(portal)
     assert browser.submit("/reset-password", {"email": email}).status_code == 302
-    db.session.expire_all()
+    wait_until_handled()
     return db.session.scalars(select(OutboxEmail.id).where(OutboxEmail.recipient == email)).one()
 
 

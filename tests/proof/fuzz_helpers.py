@@ -148,7 +148,7 @@ def cleaned(body: str, name: str) -> str | None:
     return values[0].strip() if values else None
 
 
-TABLES = ("users", "slots", "consultations", "moderation_log", "outbox_emails", "auth_tokens")
+TABLES = ("users", "slots", "consultations", "moderation_log", "outbox_emails", "auth_tokens", "account_email_requests")
 
 
 def fingerprint() -> dict:

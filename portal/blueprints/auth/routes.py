@@ -11,7 +11,7 @@ from portal.blueprints.auth.sessions import end_session, start_session
 from portal.devices import Devices, remember_device
 from portal.extensions import db
 from portal.i18n import gettext as _
-from portal.services import DomainError, accounts, throttle
+from portal.services import DomainError, accounts, email_requests, throttle
 from portal.services.tokens import RESET, TokenInvalid, find_token
 
 
@@ -34,7 +34,7 @@ def _page(template: str, form, status: int | None = None, **context):
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Create an account; a confirmation link is emailed."""
+    """Create an account; a confirmation link is emailed (a taken address: its owner is, the answer is the same)."""
     if current_user.is_authenticated:
         return redirect(url_for(home_endpoint(current_user)))
     form = RegisterForm()
@@ -46,7 +46,7 @@ def register():
     if _refuse_flood(form, "register"):
         return _page("auth/register.html", form, 429)
     try:
-        user = accounts.register(
+        accounts.register(
             username=form.username.data,
             email=form.email.data,
             password=form.password.data,
@@ -63,7 +63,8 @@ def register():
         if not form.apply_domain_error(error):
             form.form_errors.append(error.message)
         return _page("auth/register.html", form, 422)
-    session["lang"] = user.locale
+    # The same answer whether or not the address already had an account (its owner is emailed instead).
+    session["lang"] = form.language.data
     return redirect(url_for("auth.registered"))
 
 
@@ -120,7 +121,7 @@ def resend_confirmation():
         return _page("auth/resend.html", form)
     if _refuse_flood(form, "reset"):
         return _page("auth/resend.html", form, 429)
-    accounts.resend_confirmation(form.email.data)
+    email_requests.resend_confirmation(form.email.data)
     db.session.commit()
     flash(_("If an unconfirmed account uses this address, a new confirmation link is on its way."), "info")
     return redirect(url_for("auth.login"))
@@ -146,7 +147,7 @@ def reset_request():
         return _page("auth/reset_request.html", form)
     if _refuse_flood(form, "reset"):
         return _page("auth/reset_request.html", form, 429)
-    accounts.request_password_reset(form.email.data)
+    email_requests.request_password_reset(form.email.data)
     db.session.commit()
     flash(_("If an account uses this address, a reset link is on its way. It is valid for one hour."), "info")
     return redirect(url_for("auth.login"))
