@@ -151,9 +151,9 @@ def emails_written() -> dict[str, int]:
     from sqlalchemy import func, select
 
     from portal import create_app
-    from portal.email import drain_outbox
     from portal.extensions import db
     from portal.models import OutboxEmail
+    from portal.outbox.drain import drain_outbox
 
     app = create_app({"SECRET_KEY": "enumeration", "RQ_QUEUE_PREFIX": "bench-"})
     with app.app_context():

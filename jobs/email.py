@@ -1,107 +1,14 @@
-"""Deliver one outbox email through SMTP."""
+"""RQ entry point: deliver one outbox email (queued by name as "jobs.email.send_email")."""
 
-import smtplib
-from email.message import EmailMessage
-from email.utils import make_msgid
+from rq import get_current_job
 
-from flask import current_app
-from sqlalchemy import select
-
-from portal.clock import utcnow
-from portal.extensions import db
-from portal.models import OutboxEmail
-
-_app = None
-
-
-def _get_app():
-    global _app
-    if _app is None:
-        from portal import create_app
-
-        _app = create_app()
-    return _app
+from jobs import in_app
+from portal.mail import deliver
 
 
 def send_email(outbox_id: int) -> str:
-    """RQ job: deliver the email; raise on failure so RQ retries it with backoff."""
-    from rq import get_current_job
-
+    """Deliver the email; raise on failure so RQ retries it with backoff (the last try marks it failed)."""
     job = get_current_job()
     final = job is None or not job.retries_left
-    app = _get_app()
-    with app.app_context():
-        # A forked work-horse must not reuse the parent's pooled connections.
-        db.engine.dispose(close=False)
-        try:
-            return deliver(outbox_id, final_attempt=final)
-        finally:
-            db.session.remove()
-
-
-def build_message(row: OutboxEmail) -> EmailMessage:
-    config = current_app.config
-    message = EmailMessage()
-    message["Subject"] = row.subject
-    message["From"] = config["MAIL_DEFAULT_SENDER"]
-    message["To"] = row.recipient
-    message["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain="consultation-portal")
-    message["X-Portal-Outbox-Id"] = str(row.id)
-    message.set_content(row.body_text)
-    if row.ics:
-        message.add_attachment(
-            row.ics.encode("utf-8"),
-            maintype="text",
-            subtype="calendar",
-            filename="consultation.ics",
-            params={"method": ics_method(row.ics)},
-        )
-    return message
-
-
-def ics_method(ics: str) -> str:
-    """The calendar's METHOD (REQUEST or CANCEL), which mail clients also need on the attachment's type."""
-    for line in ics.splitlines():
-        if line.startswith("METHOD:"):
-            return line.removeprefix("METHOD:").strip()
-    return "PUBLISH"
-
-
-def smtp_send(message: EmailMessage) -> None:
-    config = current_app.config
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15) as smtp:
-        if config["MAIL_USE_TLS"]:
-            smtp.starttls()
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-        smtp.send_message(message)
-
-
-def deliver(outbox_id: int, final_attempt: bool = True) -> str:
-    """Send the row unless already sent; record the outcome; re-raise an SMTP failure."""
-    row = db.session.scalars(
-        select(OutboxEmail).where(OutboxEmail.id == outbox_id).with_for_update(skip_locked=True)
-    ).first()
-    if row is None:
-        db.session.rollback()
-        return "missing-or-busy"
-    if row.state == "sent":
-        db.session.rollback()
-        return "already-sent"
-    try:
-        if current_app.config["MAIL_SERVER"]:
-            smtp_send(build_message(row))
-        # Without a mail server (embedded default) the email is shown on /dev/mail instead.
-    except Exception as exc:
-        row.attempts += 1
-        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if final_attempt:
-            row.state = "failed"
-        db.session.commit()
-        raise
-    row.attempts += 1
-    row.state = "sent"
-    row.sent_at = utcnow()
-    row.last_error = None
-    db.session.commit()
-    return "sent"
+    with in_app():
+        return deliver(outbox_id, final_attempt=final)

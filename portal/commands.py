@@ -96,13 +96,12 @@ def worker(burst):
     """RQ worker (with scheduler for retries) on the portal's queues; drains the outbox periodically."""
     from rq import Queue, Worker
 
-    import jobs.email
-    from portal.queues import queue_name, redis_connection
+    from portal.queues import queue_name, redis_connection, set_worker_app
 
     if not current_app.config["REDIS_URL"]:
         raise click.ClickException("REDIS_URL is not set.")
     app = current_app._get_current_object()
-    jobs.email._app = app  # forked work-horses inherit it instead of building their own
+    set_worker_app(app)
     connection = redis_connection()
     queues = [Queue(queue_name(name), connection=connection) for name in ("emails", "default")]
     if not burst:
@@ -111,7 +110,7 @@ def worker(burst):
 
 
 def _drain_forever(app: Flask) -> None:
-    from portal.email import drain_outbox
+    from portal.outbox.drain import drain_outbox
 
     interval = app.config["OUTBOX_DRAIN_INTERVAL"]
     while True:
@@ -136,7 +135,7 @@ def outbox():
 @with_appcontext
 def outbox_drain(stale_seconds):
     """Re-queue emails that are still unsent."""
-    from portal.email import drain_outbox
+    from portal.outbox.drain import drain_outbox
 
     count = drain_outbox(stale_seconds)
     click.echo(f"{count} email(s) re-queued.")

@@ -1,10 +1,27 @@
 """Redis connection and RQ queues, named by purpose."""
 
-from flask import current_app, g
+from flask import Flask, current_app, g
 from redis import Redis
 from rq import Queue
 
 _pool: dict[str, Redis] = {}
+_worker_app: Flask | None = None
+
+
+def set_worker_app(app: Flask) -> None:
+    """The `flask worker` process's app: its forked work-horses inherit it instead of building their own."""
+    global _worker_app
+    _worker_app = app
+
+
+def worker_app() -> Flask:
+    """The app jobs run in: the worker's, or one built from the environment (a job run some other way)."""
+    global _worker_app
+    if _worker_app is None:
+        from portal import create_app
+
+        _worker_app = create_app()
+    return _worker_app
 
 
 def redis_connection() -> Redis:

@@ -5,10 +5,10 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.clock import utcnow
 from portal.devices import NO_DEVICES, Devices
-from portal.email import page_path, queue_email
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import User
+from portal.outbox import page_path, queue_email
 from portal.security import DUMMY_HASH, hash_password, verify_password
 from portal.services import throttle, tokens
 from portal.services.errors import DomainError

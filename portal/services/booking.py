@@ -6,10 +6,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
-from portal.email import queue_email
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import ACTIVE_STATUSES, CANCEL_REASONS, MESSAGE_MAX, Consultation, Slot, User
+from portal.outbox import queue_email
 from portal.services.errors import DomainError
 
 ACTIVE_UNIQUE = "uq_consultations_slot_client_active"

@@ -19,9 +19,9 @@ from datetime import datetime
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import event, select
 
-from portal.email import enqueue_jobs
 from portal.extensions import db
 from portal.models import AccountEmailRequest
+from portal.outbox import enqueue_jobs
 from portal.services import accounts
 
 log = logging.getLogger(__name__)

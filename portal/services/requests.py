@@ -6,11 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
-from portal.email import queue_email
 from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.ics import consultation_ics
 from portal.models import Consultation, Slot, User
+from portal.outbox import queue_email
 from portal.services.errors import DomainError
 from portal.services.slots import active_consultations, save_guarded
 from portal.words import status_labels

@@ -25,11 +25,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
-from portal.email import queue_email
 from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.ics import consultation_ics
 from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
+from portal.outbox import queue_email
 from portal.services.errors import DomainError
 
 MAX_DURATION = timedelta(hours=12)

@@ -8,9 +8,9 @@ from rq import Queue
 from sqlalchemy import event, select, text
 
 from portal import create_app
-from portal.email import drain_outbox
 from portal.extensions import db as _db
 from portal.models import AccountEmailRequest, AuthToken, OutboxEmail, User
+from portal.outbox.drain import drain_outbox
 from portal.queues import queue_name, redis_connection
 from portal.services import email_requests
 from tests.conftest import CSRF_RE, PortalClient, body_of

@@ -100,7 +100,7 @@ def test_request_with_a_message_lands_on_my_consultations(client, me, slot, doc)
     assert (made.slot_id, made.client_id, made.status) == (slot.id, me.id, "pending")
     assert made.message == message.replace("\r\n", "\n").strip()
     email = _db.session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == doc.email)).one()
-    assert "Their message:\nHello!\nI would like to talk about sleep." in email.body_text
+    assert "Their message:\n> Hello!\n> I would like to talk about sleep." in email.body_text
 
 
 def test_an_empty_message_is_no_message(client, me, slot):

@@ -7,8 +7,8 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from portal.email import queue_email
 from portal.models import OutboxEmail
+from portal.outbox import queue_email
 from tests.factories import make_consultation, make_slot, make_user
 
 WHEN = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)

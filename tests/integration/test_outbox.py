@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.clock import utcnow
-from portal.email import drain_outbox, queue_email
 from portal.models import OutboxEmail, User
+from portal.outbox import queue_email
+from portal.outbox.drain import drain_outbox
 from tests.factories import PASSWORD, make_user
 from tests.integration.test_auth_support import isolated_client, registration
 from tests.integration.test_outbox_support import PrivateRedis, Worker, outbox_row, wait_until

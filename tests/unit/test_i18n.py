@@ -24,7 +24,8 @@ CORE_SOURCES = [
         ROOT / "portal" / name
         for name in (
             "auth_session.py",
-            "email.py",
+            "outbox/__init__.py",
+            "mail.py",
             "errors.py",
             "forms.py",
             "i18n.py",

@@ -8,7 +8,7 @@ from portal.blueprints.admin.listing import emails_page
 from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.models.outbox import EMAIL_STATES
-from portal.services import outbox_admin
+from portal.outbox import admin as outbox_admin
 from portal.services.errors import DomainError
 
 

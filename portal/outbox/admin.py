@@ -8,11 +8,11 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from portal.clock import utcnow
-from portal.email import dispatch
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import OutboxEmail
 from portal.models.outbox import EMAIL_STATES
+from portal.outbox import dispatch
 from portal.services.errors import DomainError
 from portal.words import email_state_label
 
