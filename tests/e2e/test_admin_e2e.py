@@ -9,17 +9,10 @@ from sqlalchemy import select
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import ModerationLog, OutboxEmail, User
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.e2e
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login")
-    page.locator("#login").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page.locator("form[action='/logout']")).to_be_attached()
 
 
 def test_admin_blocks_a_user_who_is_browsing_then_unblocks(page, new_page, db):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import User
 from tests.conftest import body_of
-from tests.integration.test_auth_support import subject_of
+from tests.support.mail import subject_of
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from portal.models import User
 from portal.services import tokens
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -25,14 +26,6 @@ def check_page(page, lang: str, width: int) -> None:
               .map(el => el.name)"""
     )
     assert unlabelled == [], unlabelled
-
-
-def log_in(page, login: str, password: str = PASSWORD) -> None:
-    page.goto("/login")
-    page.locator("#login").fill(login)
-    page.locator("#password").fill(password)
-    with page.expect_navigation():
-        page.locator("#password").press("Enter")
 
 
 @pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=[f"{a}-{c}" for a, _, c in LAYOUTS])
@@ -60,13 +53,13 @@ def test_account_pages_tour(new_page, screenshot, db, app, lang, locale, width):
     shot("registered")
 
     make_user(username="newbie", email="newbie@example.com", confirmed=False)
-    log_in(page, "newbie")
+    log_in(page, "newbie", signed_in=False)
     expect(page.locator("form[action='/confirm/resend']")).to_be_visible()
     shot("login-unconfirmed")
     page.goto("/login")
     shot("login")
     for _ in range(6):  # five failures, then the refusal
-        log_in(page, "newbie", "wrong-password-0")
+        log_in(page, "newbie", "wrong-password-0", signed_in=False)
     expect(page.locator(".alert-error")).to_be_visible()
     shot("login-throttled")
     page.goto("/confirm/resend")

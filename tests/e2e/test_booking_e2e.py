@@ -12,7 +12,8 @@ from sqlalchemy import select
 from portal.extensions import db as _db
 from portal.models import Consultation, Slot
 from tests.conftest import body_of
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -62,14 +63,6 @@ TEXT = {
         "when": "вторник, 15 сентября 2026, 10:00 (Europe/Moscow)",
     },
 }
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login")
-    page.locator("#login").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page.locator("form[action='/logout']")).to_be_attached()
 
 
 def slot_row(page, slot_id: int):

@@ -9,20 +9,13 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from portal.extensions import db as _db
-from tests.factories import PASSWORD, make_consultation, make_slot, make_user
+from tests.factories import make_consultation, make_slot, make_user
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
 NOW = datetime(2026, 4, 14, 6, 30, tzinfo=UTC)
 LAYOUTS = [("en", "en-US", 1280), ("en", "en-US", 390), ("ru", "ru-RU", 1280), ("ru", "ru-RU", 390)]
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login")
-    page.locator("#login").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page.locator("form[action='/logout']")).to_be_attached()
 
 
 def check_page(page, lang: str, width: int) -> None:

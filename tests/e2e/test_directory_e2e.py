@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from portal.extensions import db as _db
 from portal.models import Consultation, OutboxEmail
-from tests.factories import PASSWORD, make_slot, make_user
+from tests.factories import make_slot, make_user
+from tests.support.browser import log_in, submit_login
 
 pytestmark = pytest.mark.e2e
 
@@ -47,19 +48,6 @@ TEXT = {
         "message": "Хочу поговорить о сне.",
     },
 }
-
-
-def log_in_here(page, username: str) -> None:
-    """Fill the login form the visitor was sent to."""
-    page.locator("#login").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password").press("Enter")
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login")
-    log_in_here(page, username)
-    expect(page.locator("form[action='/logout']")).to_be_attached()
 
 
 @pytest.mark.parametrize(("lang", "javascript"), [("en", True), ("ru", False)], ids=["en-js", "ru-no-js"])
@@ -105,7 +93,7 @@ def test_find_a_specialist_and_book(new_page, clock, lang, javascript):
 
     # Sent to log in, and back to the booking page, now in Kate's zone.
     expect(visitor).to_have_url(re.compile(rf"/login\?next=%2Fbook%2F{slot.id}$"))
-    log_in_here(visitor, "kate")
+    submit_login(visitor, "kate")
     expect(visitor).to_have_url(re.compile(rf"/book/{slot.id}$"))
     expect(visitor.get_by_role("heading", level=1)).to_have_text(t["book_title"])
     expect(visitor.locator('time[datetime="2026-09-15T17:00+10:00"]')).to_be_visible()

@@ -13,7 +13,8 @@ from playwright.sync_api import expect
 from portal.extensions import db as _db
 from portal.models import ModerationLog
 from tests.conftest import ROOT, SCREENSHOT_DIR
-from tests.factories import PASSWORD, make_consultation, make_slot, make_user
+from tests.factories import make_consultation, make_slot, make_user
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -84,14 +85,6 @@ def build_portal():
     )
     _db.session.commit()
     return {"specialist": doctor, "client": clients[3], "admin": admin}
-
-
-def log_in(page, username):
-    page.goto("/login")
-    page.locator("#login").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page.locator("form[action='/logout']")).to_be_attached()
 
 
 SHOTS = [

@@ -10,20 +10,13 @@ from sqlalchemy import select
 
 from portal.models import Consultation, Slot
 from tests.conftest import body_of
-from tests.factories import PASSWORD, make_consultation, make_user
+from tests.factories import make_consultation, make_user
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
 NOW = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Berlin
 DAYS = ["2026-12-14", "2026-12-15", "2026-12-16", "2026-12-17", "2026-12-18"]  # Monday–Friday of 2026-W51
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login")
-    page.locator("#login").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page.locator("form[action='/logout']")).to_be_attached()
 
 
 def slot_on(db, day: str) -> Slot:

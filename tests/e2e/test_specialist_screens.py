@@ -7,8 +7,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.e2e.test_specialist_e2e import log_in
 from tests.factories import make_consultation, make_slot, make_user
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

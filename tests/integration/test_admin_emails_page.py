@@ -14,7 +14,7 @@ from portal.clock import utcnow
 from portal.models import OutboxEmail
 from tests.conftest import body_of, free_port
 from tests.factories import make_user
-from tests.integration.test_admin_moderation import login
+from tests.support.auth import logged_in_browser
 
 ROW = re.compile(r'<tr id="email-(\d+)">(.*?)</tr>', re.S)
 # Ids never reused in this process, so an email job left over from another test cannot reach these rows.
@@ -41,7 +41,7 @@ def outbox_row(db, **values) -> OutboxEmail:
 
 @pytest.fixture
 def admin_browser(app, db):
-    return login(app, make_user("admin"))
+    return logged_in_browser(app, make_user("admin"))
 
 
 @pytest.mark.clock

@@ -7,7 +7,8 @@ from sqlalchemy import insert
 
 from portal.models import ModerationLog
 from tests.factories import make_user
-from tests.integration.test_admin_moderation import block, login, unblock
+from tests.support.admin import block, unblock
+from tests.support.auth import logged_in_browser
 
 ROW = re.compile(r'<tr id="log-(\d+)">(.*?)</tr>', re.S)
 
@@ -20,7 +21,7 @@ def test_log_shows_who_whom_what_when_and_why_newest_first(app, db, clock):
     clock.set(datetime(2026, 5, 4, 10, 0, tzinfo=UTC))
     ann, ben = make_user("admin", username="ann"), make_user("admin", username="ben")
     carol, dave = make_user(username="carol"), make_user(username="dave")
-    ann_browser, ben_browser = login(app, ann), login(app, ben)
+    ann_browser, ben_browser = logged_in_browser(app, ann), logged_in_browser(app, ben)
     block(ann_browser, carol, "Rude messages")
     clock.set(datetime(2026, 5, 4, 11, 30, tzinfo=UTC))
     block(ben_browser, dave, "")
@@ -46,7 +47,7 @@ def test_log_shows_who_whom_what_when_and_why_newest_first(app, db, clock):
 
 
 def test_log_filters_refuse_bad_input_without_failing(app, db):
-    browser = login(app, make_user("admin"))
+    browser = logged_in_browser(app, make_user("admin"))
     assert browser.get("/admin/log?admin=" + "a" * 40).status_code == 422
     assert browser.get("/admin/log?user=x%00y").status_code == 422
     assert browser.get("/admin/log?after=zz&before=-3").status_code == 200
@@ -54,7 +55,7 @@ def test_log_filters_refuse_bad_input_without_failing(app, db):
 
 def test_log_page_runs_a_fixed_number_of_queries_at_10_and_3000_entries(app, db, count_queries):
     admin, user = make_user("admin", username="ann"), make_user(username="carol")
-    browser = login(app, admin)
+    browser = logged_in_browser(app, admin)
     start = datetime(2026, 1, 1, tzinfo=UTC)
 
     def add(count: int, offset: int) -> None:

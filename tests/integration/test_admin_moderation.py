@@ -1,6 +1,5 @@
 """Blocking and unblocking: immediate effect on every session, login refused, one log entry per action."""
 
-import contextvars
 import threading
 import time
 
@@ -9,42 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import ModerationLog, User
-from tests.conftest import PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
+from tests.support.admin import block, unblock
+from tests.support.auth import isolated_client, logged_in_browser
 
 BLOCKED_TEXT = "Your account is blocked"
-
-
-class Browser(PortalClient):
-    """A test client whose every request runs in an empty context, hence with its own app context and
-    `g`, as on a real server (the test's own app context would otherwise be shared by all clients)."""
-
-    def open(self, *args, **kwargs):
-        return contextvars.Context().run(PortalClient.open, self, *args, **kwargs)
-
-
-def new_browser(app) -> Browser:
-    return Browser(app, app.response_class, use_cookies=True)
-
-
-def login(app, user, remember: bool = False):
-    """A fresh browser logged in as `user` through the login form."""
-    browser = new_browser(app)
-    data = {"login": user.username, "password": PASSWORD}
-    if remember:
-        data["remember"] = "y"
-    response = browser.submit("/login", data)
-    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
-    return browser
-
-
-def block(admin_browser, user, reason: str = "", **extra):
-    data = {"reason": reason, "next": "/admin/users"} | extra
-    return admin_browser.submit(f"/admin/users/{user.id}/block", data, from_url="/admin/users")
-
-
-def unblock(admin_browser, user):
-    return admin_browser.submit(f"/admin/users/{user.id}/unblock", {"next": "/admin/users"}, from_url="/admin/users")
 
 
 def fresh(db, user) -> User:
@@ -65,15 +33,15 @@ def assert_blocked_page(response):
 
 def test_block_ends_every_session_and_unblock_lets_the_user_back(app, db):
     admin, user = make_user("admin"), make_user("client")
-    admin_browser = login(app, admin)
-    first, second = login(app, user), login(app, user, remember=True)
+    admin_browser = logged_in_browser(app, admin)
+    first, second = logged_in_browser(app, user), logged_in_browser(app, user, remember=True)
     remembered = second.get_cookie("remember_token").value
     old_session = first.get_cookie("session").value
     # The remember-me cookie alone (no session cookie) logs in before the block.
-    check = new_browser(app)
+    check = isolated_client(app)
     check.set_cookie("remember_token", remembered)
     assert check.get("/profile").status_code == 200
-    copied = new_browser(app)
+    copied = isolated_client(app)
     copied.set_cookie("remember_token", remembered)
 
     response = block(admin_browser, user, "Spam in requests")
@@ -89,17 +57,17 @@ def test_block_ends_every_session_and_unblock_lets_the_user_back(app, db):
         again = browser.get("/profile")
         assert again.status_code == 302 and "/login" in again.headers["Location"]
 
-    refused = new_browser(app).submit("/login", {"login": user.email, "password": PASSWORD})
+    refused = isolated_client(app).submit("/login", {"login": user.email, "password": PASSWORD})
     assert refused.status_code == 403 and BLOCKED_TEXT in refused.get_data(as_text=True)
 
     assert unblock(admin_browser, user).status_code == 303
     assert not fresh(db, user).is_blocked and fresh(db, user).blocked_reason is None
     # Old cookies stay dead after the unblock; a new login works.
     for cookie_name, value in (("remember_token", remembered), ("session", old_session)):
-        stale = new_browser(app)
+        stale = isolated_client(app)
         stale.set_cookie(cookie_name, value)
         assert stale.get("/profile").status_code == 302
-    assert login(app, user).get("/profile").status_code == 200
+    assert logged_in_browser(app, user).get("/profile").status_code == 200
     assert [a for a, *_ in log_entries(db)] == ["block", "unblock"]
 
 
@@ -107,7 +75,7 @@ def test_block_ends_every_session_and_unblock_lets_the_user_back(app, db):
 def test_blocked_specialists_slots_leave_the_client_listing_and_come_back(app, db):
     admin, client, specialist = make_user("admin"), make_user("client"), make_user("specialist", username="drwho")
     make_slot(specialist, note="Morning session")
-    admin_browser, client_browser = login(app, admin), login(app, client)
+    admin_browser, client_browser = logged_in_browser(app, admin), logged_in_browser(app, client)
     assert "drwho" in client_browser.get("/client/slots").get_data(as_text=True)
 
     block(admin_browser, specialist, "Unverified credentials")
@@ -122,9 +90,9 @@ def test_blocked_specialists_slots_leave_the_client_listing_and_come_back(app, d
 def test_blocked_specialist_cannot_accept_pending_requests(app, db):
     admin, client, specialist = make_user("admin"), make_user("client"), make_user("specialist")
     consultation = make_consultation(make_slot(specialist), client)
-    specialist_browser = login(app, specialist)
+    specialist_browser = logged_in_browser(app, specialist)
     token = specialist_browser.csrf_token("/profile")
-    block(login(app, admin), specialist)
+    block(logged_in_browser(app, admin), specialist)
 
     response = specialist_browser.post(
         f"/specialist/consultations/{consultation.id}/accept", data={"csrf_token": token}
@@ -136,7 +104,7 @@ def test_blocked_specialist_cannot_accept_pending_requests(app, db):
 
 def test_double_block_and_unblocking_an_active_user_change_nothing(app, db):
     admin, other_admin, user = make_user("admin"), make_user("admin"), make_user("client")
-    first, second = login(app, admin), login(app, other_admin)
+    first, second = logged_in_browser(app, admin), logged_in_browser(app, other_admin)
     block(first, user, "first")
     token = fresh(db, user).session_token
 
@@ -154,7 +122,7 @@ def test_double_block_and_unblocking_an_active_user_change_nothing(app, db):
 
 def test_admin_cannot_block_themself(app, db):
     admin = make_user("admin")
-    browser = login(app, admin)
+    browser = logged_in_browser(app, admin)
     assert "This is you" in browser.get("/admin/users").get_data(as_text=True)
     response = block(browser, admin, "oops", confirm="yes")
     assert response.status_code == 303
@@ -166,7 +134,7 @@ def test_admin_cannot_block_themself(app, db):
 
 def test_blocking_an_admin_needs_the_confirmation_step(app, db):
     admin, target = make_user("admin"), make_user("admin", username="colleague")
-    browser, target_browser = login(app, admin), login(app, target)
+    browser, target_browser = logged_in_browser(app, admin), logged_in_browser(app, target)
 
     page = block(browser, target, "Left the team")
     text = page.get_data(as_text=True)
@@ -182,7 +150,7 @@ def test_blocking_an_admin_needs_the_confirmation_step(app, db):
 
 
 def test_block_and_unblock_of_a_missing_user_answer_404(app, db):
-    browser = login(app, make_user("admin"))
+    browser = logged_in_browser(app, make_user("admin"))
     for user_id in (999999, 2147483647, 99999999999):
         assert browser.submit(f"/admin/users/{user_id}/block", {}, from_url="/admin/users").status_code == 404
         assert browser.submit(f"/admin/users/{user_id}/unblock", {}, from_url="/admin/users").status_code == 404
@@ -194,11 +162,11 @@ def test_crafted_posts_by_non_admins_and_posts_without_csrf_change_nothing(app, 
     admin, target = make_user("admin"), make_user("client")
     blocked_target = make_user("client", blocked=True)
     for role in ("client", "specialist"):
-        browser = login(app, make_user(role))
+        browser = logged_in_browser(app, make_user(role))
         token = browser.csrf_token("/profile")
         assert browser.post(f"/admin/users/{target.id}/block", data={"csrf_token": token}).status_code == 403
         assert browser.post(f"/admin/users/{blocked_target.id}/unblock", data={"csrf_token": token}).status_code == 403
-    admin_browser = login(app, admin)
+    admin_browser = logged_in_browser(app, admin)
     no_csrf = admin_browser.post(f"/admin/users/{target.id}/block", data={"reason": "x"})
     assert no_csrf.status_code == 400 and "Form expired" in no_csrf.get_data(as_text=True)
     assert admin_browser.post(f"/admin/users/{blocked_target.id}/unblock").status_code == 400
@@ -208,7 +176,7 @@ def test_crafted_posts_by_non_admins_and_posts_without_csrf_change_nothing(app, 
 
 def test_a_bad_reason_shows_the_form_again(app, db):
     admin, target = make_user("admin"), make_user("client")
-    browser = login(app, admin)
+    browser = logged_in_browser(app, admin)
     for reason, message in (("x" * 501, "500"), ("bad\x00reason", "control characters")):
         response = block(browser, target, reason)
         assert response.status_code == 422
@@ -238,7 +206,7 @@ def _wait_for_lock_waiter(dsn: str, timeout: float = 10.0) -> bool:
 def test_racing_admins_produce_one_block_and_one_log_entry(app, db):
     """Admin A's block waits on the row lock while admin B blocks; A then sees it is already done."""
     admin_a, admin_b, user = make_user("admin"), make_user("admin"), make_user("client")
-    client = login(app, admin_a)
+    client = logged_in_browser(app, admin_a)
     token = client.csrf_token("/admin/users")
     dsn = db.engine.url.render_as_string(hide_password=False)
     other = psycopg2.connect(dsn)
@@ -273,12 +241,12 @@ def test_racing_admins_produce_one_block_and_one_log_entry(app, db):
 
 def test_blocked_message_speaks_the_users_language(app, db):
     admin, user = make_user("admin"), make_user("client", locale="ru")
-    browser = login(app, user)
-    block(login(app, admin), user, "Спам")
+    browser = logged_in_browser(app, user)
+    block(logged_in_browser(app, admin), user, "Спам")
     page = browser.get("/profile")
     text = page.get_data(as_text=True)
     assert page.status_code == 403 and '<html lang="ru">' in text and "Ваш аккаунт заблокирован" in text
-    refused = new_browser(app).submit(
+    refused = isolated_client(app).submit(
         "/login", {"login": user.username, "password": PASSWORD}, headers={"Accept-Language": "ru"}
     )
     assert refused.status_code == 403 and "Ваш аккаунт заблокирован" in refused.get_data(as_text=True)
@@ -286,7 +254,7 @@ def test_blocked_message_speaks_the_users_language(app, db):
 
 def test_the_confirmation_page_only_links_back_to_this_site(app, db):
     admin, target = make_user("admin"), make_user("admin")
-    browser = login(app, admin)
+    browser = logged_in_browser(app, admin)
     for bad in ("javascript:alert(1)", "https://evil.example/", "//evil.example"):
         text = block(browser, target, next=bad).get_data(as_text=True)
         assert bad not in text and 'href="/admin/users"' in text

@@ -8,7 +8,7 @@ from sqlalchemy import insert
 
 from portal.models import User
 from tests.factories import make_user, password_hash
-from tests.integration.test_admin_moderation import login
+from tests.support.auth import logged_in_browser
 
 ROW = re.compile(r'<tr id="user-(\d+)"')
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -38,7 +38,7 @@ def bulk_users(db, count: int, start: int = 0, **values) -> None:
 
 @pytest.fixture
 def admin_browser(app, db):
-    return login(app, make_user("admin", username="root", created_at=START - timedelta(days=1)))
+    return logged_in_browser(app, make_user("admin", username="root", created_at=START - timedelta(days=1)))
 
 
 def test_search_matches_part_of_username_or_email_ignoring_case(admin_browser, db):

@@ -8,7 +8,8 @@ import pytest
 from portal.models import User
 from tests.conftest import body_of
 from tests.factories import PASSWORD, make_user
-from tests.integration.test_auth_support import (
+from tests.support.account_requests import pending_requests, wait_until_handled
+from tests.support.auth import (
     GOOD_PASSWORD,
     emails_to,
     form_alert,
@@ -18,7 +19,6 @@ from tests.integration.test_auth_support import (
     register,
     row_counts,
 )
-from tests.support.account_requests import pending_requests, wait_until_handled
 
 INVALID_TITLE = "This link does not work"
 

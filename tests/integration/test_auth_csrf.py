@@ -2,7 +2,7 @@
 
 from portal.models import User
 from tests.factories import PASSWORD, make_user
-from tests.integration.test_auth_support import isolated_client
+from tests.support.auth import isolated_client
 
 FORM_EXPIRED = "Form expired"
 

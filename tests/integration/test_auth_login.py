@@ -5,7 +5,8 @@ import pytest
 from portal import create_app
 from tests.conftest import PortalClient
 from tests.factories import PASSWORD, make_user
-from tests.integration.test_auth_support import form_alert, isolated_client
+from tests.support.auth import isolated_client
+from tests.support.pages import form_alert
 
 WRONG = "Wrong username, email or password."
 THROTTLED = "Too many failed attempts. Please wait 15 minutes and try again."

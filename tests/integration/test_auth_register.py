@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from portal.models import AuthToken, OutboxEmail, User
 from tests.conftest import CSRF_RE, body_of
 from tests.factories import make_user
-from tests.integration.test_auth_support import (
+from tests.support.auth import (
     GOOD_PASSWORD,
     field_error,
     form_alert,

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from portal.models import AuthToken, User
 from tests.conftest import body_of
 from tests.factories import PASSWORD, make_user
-from tests.integration.test_auth_support import (
+from tests.support.account_requests import pending_requests, wait_until_handled
+from tests.support.auth import (
     GOOD_PASSWORD,
     emails_to,
     field_error,
@@ -19,7 +20,6 @@ from tests.integration.test_auth_support import (
     last_link,
     row_counts,
 )
-from tests.support.account_requests import pending_requests, wait_until_handled
 
 NEW_PASSWORD = "violet-harbour-quartz-58"
 SENT = "If an account uses this address, a reset link is on its way. It is valid for one hour."

@@ -8,7 +8,7 @@ from werkzeug.routing import IntegerConverter
 from portal.models import User
 from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD, make_user
-from tests.integration.test_auth_support import isolated_client
+from tests.support.auth import copy_of, isolated_client
 
 BLOCKED_EN = "Your account is blocked"
 BLOCKED_RU = "Ваш аккаунт заблокирован"
@@ -18,16 +18,6 @@ BLOCKED_RU = "Ваш аккаунт заблокирован"
 def client(app):
     """Requests isolated from each other and from the test, like a real browser's."""
     return isolated_client(app)
-
-
-def copy_of(client, app, names=("session", "remember_token")):
-    """A second browser holding copies of the first one's cookies."""
-    other = isolated_client(app)
-    for name in names:
-        cookie = client.get_cookie(name)
-        if cookie is not None:
-            other.set_cookie(name, cookie.value)
-    return other
 
 
 def is_logged_in(client) -> bool:

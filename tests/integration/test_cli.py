@@ -17,8 +17,9 @@ from portal.demo import DEMO_PASSWORD
 from portal.models import OutboxEmail, Slot, User
 from tests.conftest import ROOT
 from tests.factories import make_user
-from tests.integration.test_auth_support import isolated_client
-from tests.integration.test_outbox_support import flask_cli, wait_until
+from tests.support.auth import isolated_client
+from tests.support.services import flask_cli
+from tests.support.wait import wait_until
 
 STRONG = "granite-meadow-falcon-64"
 

@@ -6,7 +6,7 @@ import pytest
 from portal import create_app
 from portal.extensions import db
 from portal.models import OutboxEmail, User
-from tests.integration.test_auth_support import isolated_client, registration
+from tests.support.auth import isolated_client, registration
 
 
 @pytest.fixture

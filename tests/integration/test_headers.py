@@ -8,7 +8,7 @@ import pytest
 from portal import create_app
 from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD, make_user
-from tests.integration.test_auth_support import isolated_client
+from tests.support.auth import isolated_client
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates"
 

@@ -3,8 +3,8 @@
 import pytest
 
 from portal import create_app
-from tests.integration.test_auth_support import isolated_client
-from tests.integration.test_outbox_support import closed_port
+from tests.support.auth import isolated_client
+from tests.support.services import closed_port
 
 
 @pytest.fixture

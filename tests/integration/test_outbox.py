@@ -13,9 +13,11 @@ from portal.models import OutboxEmail, User
 from portal.outbox import queue_email
 from portal.outbox.drain import drain_outbox
 from tests.factories import PASSWORD, make_user
-from tests.integration.test_auth_support import isolated_client, registration
-from tests.integration.test_outbox_support import PrivateRedis, Worker, outbox_row, wait_until
 from tests.support.account_requests import pending_requests
+from tests.support.auth import isolated_client, registration
+from tests.support.outbox import outbox_row
+from tests.support.services import PrivateRedis, WorkerProcess
+from tests.support.wait import wait_until
 
 
 def _job_id(app, outbox_id: int) -> str:
@@ -94,7 +96,7 @@ def test_with_redis_down_changes_succeed_and_their_emails_go_out_once_it_is_back
     prefix = f"{run_id}-down-"
     config = {**app_config, "REDIS_URL": redis.url, "RQ_QUEUE_PREFIX": prefix, "RATELIMIT_KEY_PREFIX": f"{run_id}down"}
     env = {**worker_env, **config, "OUTBOX_DRAIN_INTERVAL": "3600"}  # only the explicit drain below re-queues
-    worker = Worker(env, tmp_path / "worker.log")
+    worker = WorkerProcess(env, tmp_path / "worker")
     try:
         portal = create_app({**config, "CLOCK": clock})
         browser = isolated_client(portal)

@@ -5,7 +5,8 @@ import pytest
 from portal.models import User
 from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD, make_user
-from tests.integration.test_auth_support import emails_to, field_error, isolated_client
+from tests.support.auth import emails_to, isolated_client
+from tests.support.pages import field_error
 
 NEW_PASSWORD = "violet-harbour-quartz-58"
 

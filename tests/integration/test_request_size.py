@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import User
-from tests.integration.test_auth_support import isolated_client, registration
 from tests.proof.http import Gunicorn, server_env
+from tests.support.auth import isolated_client, registration
 
 TWO_MB = 2 * 1024 * 1024
 

@@ -9,9 +9,10 @@ from portal.models import Consultation, Slot
 from portal.services import requests as requests_service
 from portal.services import slots as slots_service
 from tests.factories import make_consultation, make_slot, make_user
-from tests.integration.test_specialist_slots import all_emails_delivered, berlin, flashes, slot_data
-from tests.support.pages import field_error
+from tests.support.mail import all_emails_delivered
+from tests.support.pages import field_error, flashes
 from tests.support.race import logged_in, race
+from tests.support.slots import berlin, slot_data
 
 
 def logged_in_posts(app, user, requests):

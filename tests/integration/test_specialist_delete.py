@@ -8,8 +8,9 @@ from portal.ics import consultation_uid
 from portal.models import Consultation, OutboxEmail, Slot
 from tests.conftest import body_of
 from tests.factories import make_consultation, make_slot, make_user
-from tests.integration.test_specialist_requests import calendar_part
-from tests.integration.test_specialist_slots import berlin, flashes
+from tests.support.mail import calendar_part
+from tests.support.pages import flashes
+from tests.support.slots import berlin
 
 DELETE = "/specialist/slots/{}/delete"
 

@@ -10,8 +10,9 @@ from portal.models import OutboxEmail, Slot
 from portal.services import slots as slots_service
 from portal.services.errors import DomainError
 from tests.factories import make_consultation, make_slot, make_user
-from tests.integration.test_specialist_slots import all_emails_delivered, berlin, flashes
-from tests.support.pages import field_error
+from tests.support.mail import all_emails_delivered
+from tests.support.pages import field_error, flashes
+from tests.support.slots import berlin
 
 EDIT = "/specialist/slots/{}/edit"
 

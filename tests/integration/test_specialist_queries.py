@@ -7,7 +7,7 @@ from sqlalchemy import insert, select
 
 from portal.models import Consultation, Slot
 from tests.factories import make_user
-from tests.integration.test_specialist_slots import berlin
+from tests.support.slots import berlin
 
 WEEK_START = berlin("2026-03-16 00:00")  # Monday of 2026-W12
 

@@ -7,7 +7,9 @@ from sqlalchemy import select
 from portal.models import Consultation, OutboxEmail
 from tests.conftest import body_of
 from tests.factories import make_consultation, make_slot, make_user
-from tests.integration.test_specialist_slots import all_emails_delivered, berlin, flashes
+from tests.support.mail import all_emails_delivered, calendar_part
+from tests.support.pages import flashes
+from tests.support.slots import berlin
 
 REQUESTS = "/specialist/consultations"
 
@@ -26,13 +28,6 @@ def statuses(db) -> dict[str, str]:
     db.session.expire_all()
     rows = db.session.execute(select(Consultation.id, Consultation.status)).all()
     return {ident: status for ident, status in rows}
-
-
-def calendar_part(message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/calendar":
-            return part.get_payload(decode=True).decode()
-    return ""
 
 
 @pytest.fixture

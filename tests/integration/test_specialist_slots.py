@@ -1,43 +1,16 @@
 """Publishing slots: the form, its refusals next to the right field, weekly repeats, time zones and DST."""
 
-import html
-import re
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import OutboxEmail, Slot
+from portal.models import Slot
 from tests.factories import make_slot, make_user
-from tests.support.pages import field_error
+from tests.support.pages import field_error, flashes
+from tests.support.slots import BERLIN, berlin, slot_data
 
-BERLIN = ZoneInfo("Europe/Berlin")
 NEW = "/specialist/slots/new"
-
-
-def berlin(text: str) -> datetime:
-    """An aware datetime from a Berlin wall-clock time like '2026-03-10 09:00'."""
-    return datetime.fromisoformat(text).replace(tzinfo=BERLIN)
-
-
-def slot_data(date: str, start: str, end: str, note: str = "", repeat: int = 0, **extra) -> dict:
-    data = {"date": date, "start_time": start, "end_time": end, "note": note, "repeat_weeks": str(repeat)}
-    data.update(extra)
-    return data
-
-
-def flashes(page: str) -> str:
-    return html.unescape(" ".join(re.findall(r'<div class="alert alert-\w+">(.*?)</div>', page, re.S)))
-
-
-def all_emails_delivered(db, mail) -> list:
-    """Wait until every email the test wrote has reached the sink, so none arrives during the next test."""
-    db.session.expire_all()
-    count = len(db.session.scalars(select(OutboxEmail.id)).all())
-    delivered = mail.wait_for(count)
-    assert len(delivered) >= count, f"{len(delivered)} of {count} emails delivered"
-    return delivered
 
 
 def live_slots(db) -> list[Slot]:

@@ -10,9 +10,12 @@ from portal.extensions import db
 from portal.models import OutboxEmail
 from tests.conftest import body_of
 from tests.factories import make_user
-from tests.integration.test_auth_support import isolated_client, subject_of
-from tests.integration.test_outbox_support import FlakySink, Worker, closed_port, outbox_row, wait_until
 from tests.support.account_requests import wait_until_handled
+from tests.support.auth import isolated_client
+from tests.support.mail import subject_of
+from tests.support.outbox import outbox_row
+from tests.support.services import FlakySink, WorkerProcess, closed_port
+from tests.support.wait import wait_until
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def private_pipeline(app_config, worker_env, run_id, clock, tmp_path):
             "EMAIL_MAX_RETRIES": "2",
             **settings,
         }
-        worker = Worker({**worker_env, **config}, tmp_path / f"{tag}.log")
+        worker = WorkerProcess({**worker_env, **config}, tmp_path / tag)
         worker.start()
         workers.append(worker)
         return create_app({**config, "CLOCK": clock}), worker

@@ -1,17 +1,13 @@
 """Fixtures for the proof suite: an app wired to private Redis/SMTP/worker processes that tests break on purpose."""
 
 import os
-import time
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
 
 from portal import create_app
-from portal.extensions import db as _db
-from portal.models import OutboxEmail
 from tests.conftest import PortalClient
-from tests.proof.services import PrivateRedis, SwitchableSink, WorkerProcess
+from tests.support.services import PrivateRedis, SwitchableSink, WorkerProcess
 
 
 @pytest.fixture
@@ -43,20 +39,3 @@ def fragile(app_config, run_id, tmp_path, request):
     worker.stop()
     sink.close()
     redis.close()
-
-
-def outbox_states(app) -> dict[str, int]:
-    with app.app_context():
-        rows = _db.session.execute(select(OutboxEmail.state, func.count()).group_by(OutboxEmail.state)).all()
-        _db.session.remove()
-    return dict(rows)
-
-
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()

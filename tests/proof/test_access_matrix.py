@@ -20,8 +20,8 @@ from portal.models import OutboxEmail, Slot, User
 from portal.services.tokens import CONFIRM, RESET, issue_token
 from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
-from tests.integration.test_auth_support import registration
 from tests.proof.http import is_local
+from tests.support.auth import registration
 
 # Cases build their slots from the running clock: scripts/test.sh runs them at 23:30 and 00:30 UTC too.
 pytestmark = pytest.mark.clock

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import ModerationLog, OutboxEmail, User
 from portal.services import tokens
-from tests.factories import PASSWORD, make_consultation, make_slot, make_user
+from tests.factories import make_consultation, make_slot, make_user
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -105,14 +106,6 @@ def seed(lang: str) -> SimpleNamespace:
         victim=others[2].id,
         reset_link=reset_link,
     )
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login")
-    page.locator("#login").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page.locator("form[action='/logout']")).to_be_attached()
 
 
 def pages_of(data) -> dict[str | None, list[tuple[str, str]]]:

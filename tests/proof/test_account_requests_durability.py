@@ -6,9 +6,10 @@ import pytest
 
 from tests.conftest import body_of
 from tests.factories import make_user
-from tests.integration.test_auth_support import mail_link
-from tests.proof.conftest import outbox_states, wait_until
 from tests.support.account_requests import pending_requests
+from tests.support.auth import mail_link
+from tests.support.outbox import outbox_states
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 

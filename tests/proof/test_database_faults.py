@@ -13,7 +13,7 @@ from portal import create_app
 from portal.extensions import db as _db
 from tests.conftest import ROOT, PortalClient
 from tests.factories import make_user
-from tests.proof.services import PrivatePostgres
+from tests.support.services import PrivatePostgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from portal.extensions import db as _db
 from portal.models import OutboxEmail, User
 from tests.conftest import body_of
-from tests.proof.conftest import outbox_states, wait_until
+from tests.support.outbox import outbox_states
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 

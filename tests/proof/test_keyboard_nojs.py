@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Consultation, OutboxEmail, Slot, User
 from tests.factories import PASSWORD, make_slot, make_user
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -152,14 +153,6 @@ def test_booking_journey_by_keyboard_only(new_page, db, clock, screenshot):
         "Personal",
         "Feeling better, thank you",
     )
-
-
-def log_in(page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label("Username or email").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("form[action='/logout']")).to_be_attached()
 
 
 def test_everything_works_without_javascript(new_page, db, clock):

@@ -15,9 +15,9 @@ from portal.models import OutboxEmail
 from portal.services import email_requests
 from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
-from tests.integration.test_auth_sessions import copy_of
-from tests.integration.test_auth_support import form_alert, isolated_client
 from tests.proof.http import is_local
+from tests.support.auth import copy_of, isolated_client
+from tests.support.pages import form_alert
 
 EVIL = [
     "//evil.com",

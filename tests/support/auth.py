@@ -1,14 +1,15 @@
-"""Helpers shared by the account tests (this module holds no tests)."""
+"""Accounts: browser-like clients, the registration form, and the emails and links it sends."""
 
-import html as html_lib
 import re
-from email.header import decode_header, make_header
 
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuthToken, OutboxEmail, User
 from tests.conftest import PortalClient, body_of
+from tests.factories import PASSWORD
+from tests.support.pages import field_error as field_error  # the account tests read it from here too
+from tests.support.pages import form_alert as form_alert
 
 GOOD_PASSWORD = "plum-orbit-canvas-71"
 
@@ -28,6 +29,27 @@ class IsolatedClient(PortalClient):
 def isolated_client(app) -> IsolatedClient:
     """A browser-like test client: its own cookie jar, one app context per request."""
     return IsolatedClient(app, app.response_class, use_cookies=True)
+
+
+def logged_in_browser(app, user, remember: bool = False) -> IsolatedClient:
+    """A fresh browser logged in as `user` through the login form."""
+    browser = isolated_client(app)
+    data = {"login": user.username, "password": PASSWORD}
+    if remember:
+        data["remember"] = "y"
+    response = browser.submit("/login", data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    return browser
+
+
+def copy_of(client, app, names=("session", "remember_token")) -> IsolatedClient:
+    """A second browser holding copies of the first one's cookies."""
+    other = isolated_client(app)
+    for name in names:
+        cookie = client.get_cookie(name)
+        if cookie is not None:
+            other.set_cookie(name, cookie.value)
+    return other
 
 
 def device_cookie(client) -> str | None:
@@ -96,23 +118,6 @@ def last_link(address: str) -> str:
     return link_in(rows[-1].body_text)
 
 
-def subject_of(message) -> str:
-    """The decoded Subject header of a delivered email."""
-    return str(make_header(decode_header(message["Subject"])))
-
-
 def mail_link(message) -> str:
     """The link in a delivered email."""
     return link_in(body_of(message))
-
-
-def field_error(html: str, field_id: str) -> str:
-    """The error text shown next to a field (empty if none)."""
-    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>', html, re.S)
-    return html_lib.unescape(match.group(1).strip()) if match else ""
-
-
-def form_alert(html: str) -> str:
-    """The form-level error box text (empty if none)."""
-    match = re.search(r'<div class="alert alert-error" role="alert">(.*?)</div>', html, re.S)
-    return html_lib.unescape(re.sub(r"<[^>]+>", " ", match.group(1)).strip()) if match else ""

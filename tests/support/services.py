@@ -11,7 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import redis as redis_lib
+
 from tests.conftest import ROOT, SmtpSink, free_port
+from tests.support.wait import wait_until
 
 SERVICES = str(ROOT / "scripts" / "services.sh")
 
@@ -22,28 +25,44 @@ def _pg_bindir() -> str:
 
 
 class PrivateRedis:
+    """`redis-server` on a port of its own, without persistence; stop() and start() keep the port and URL."""
+
     def __init__(self):
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="portal-redis-")
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.env = {
-            **os.environ,
-            "TEST_REDIS_SERVER": os.environ.get("TEST_REDIS_SERVER") or shutil.which("redis-server") or "redis-server",
-            "TEST_REDIS_HOST": "127.0.0.1",
-            "TEST_REDIS_PORT": str(self.port),
-            "TEST_REDIS_DIR": self.dir,
-            "TEST_REDIS_PIDFILE": os.path.join(self.dir, "redis.pid"),
-        }
+        self.binary = os.environ.get("TEST_REDIS_SERVER") or shutil.which("redis-server") or "redis-server"
+        self.process: subprocess.Popen | None = None
 
-    def start(self):
-        subprocess.run(["bash", SERVICES, "redis-start"], env=self.env, check=True, capture_output=True)
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis_lib.Redis(port=self.port, socket_connect_timeout=0.5)
+        assert wait_until(lambda: _pings(client), timeout=10), "private redis-server did not start"
+        client.close()
 
-    def stop(self):
-        subprocess.run(["bash", SERVICES, "redis-stop"], env=self.env, check=True, capture_output=True)
+    def stop(self) -> None:
+        """Terminate the server (a no-op when it is not running)."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
 
-    def close(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+    close = stop
+
+
+def _pings(client) -> bool:
+    """Whether the Redis server answers PING."""
+    try:
+        return bool(client.ping())
+    except redis_lib.RedisError:
+        return False
 
 
 class PrivatePostgres:
@@ -87,11 +106,14 @@ class PrivatePostgres:
 
 
 class WorkerProcess:
-    """`flask worker` as a separate process, which a test may kill -9."""
+    """`flask worker` as a separate process with its own environment, which a test may stop or kill -9.
+
+    Each start writes its own log, `worker-<n>.log` under `log_dir`."""
 
     def __init__(self, env: dict, log_dir: Path):
         self.env = env
         self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen | None = None
         self.starts = 0
         self.logs = []
@@ -169,3 +191,35 @@ class SwitchableSink(SmtpSink):
 
     def close(self):
         self.down()
+
+
+class FlakySink(SmtpSink):
+    """An SMTP sink that answers `451` to the first `failures` messages, then accepts."""
+
+    def __init__(self, failures: int):
+        super().__init__()
+        self.failures = failures
+        self.refused = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refused < self.failures:
+            self.refused += 1
+            return "451 Requested action aborted: try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def closed_port() -> int:
+    """A port nothing listens on."""
+    return free_port()
+
+
+def flask_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """Run `flask --app wsgi <args>` as a separate process."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
