@@ -88,6 +88,8 @@ def build_portal():
 
 
 SHOTS = [
+    ("client", "/specialists", "directory"),
+    ("client", "/specialists/dr_weber", "specialist-profile"),
     ("client", "/client/slots", "client-slots"),
     ("specialist", "/specialist/calendar?week=2026-W50", "specialist-calendar"),
     ("specialist", "/specialist/consultations", "specialist-requests"),
