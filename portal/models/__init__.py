@@ -1,5 +1,6 @@
 """All models, importable from one place."""
 
+from portal.models.api_token import ApiToken
 from portal.models.base import Base, utcnow
 from portal.models.moderation import ModerationLog
 from portal.models.outbox import OutboxEmail
@@ -9,6 +10,7 @@ from portal.models.user import ROLES, User
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "ApiToken",
     "CANCEL_REASONS",
     "ROLES",
     "STATUSES",

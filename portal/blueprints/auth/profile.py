@@ -1,9 +1,10 @@
-"""The profile page: personal details and the password change."""
+"""The profile page: personal details, the password change and API tokens."""
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from portal.blueprints.auth import bp
+from portal.blueprints.auth.api_tokens import ApiTokenSection
 from portal.blueprints.auth.forms import PasswordChangeForm, ProfileForm
 from portal.blueprints.auth.sessions import start_session
 from portal.devices import Devices, remember_device
@@ -51,8 +52,12 @@ def profile():
             throttled = isinstance(error, accounts.PasswordCheckThrottled)
         else:
             return _password_changed(user)
-    status = 429 if throttled else 422 if (form.errors or password_form.errors) else 200
-    return render_template("auth/profile.html", form=form, password_form=password_form), status
+    # Section API tokens (portal/blueprints/auth/api_tokens.py): create (shown on this page) or revoke.
+    tokens = ApiTokenSection(user)
+    if (answer := tokens.handle()) is not None:
+        return answer
+    status = 429 if throttled else 422 if (form.errors or password_form.errors or tokens.errors) else 200
+    return render_template("auth/profile.html", form=form, password_form=password_form, tokens=tokens), status
 
 
 def _address() -> str:
