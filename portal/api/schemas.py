@@ -1,5 +1,8 @@
 """The API's input and output as marshmallow schemas: they validate what comes in, shape what goes out and write
-the OpenAPI document. Shapes only (types, lengths, formats): the rules stay in the services."""
+the OpenAPI document. Shapes only (types, lengths, formats): the rules stay in the services.
+
+Validators raise their messages translated (gettext): marshmallow keeps a message only if it is a str.
+Messages given to marshmallow's own validators may be lazy: it formats them into a str."""
 
 import re
 from datetime import date, datetime
@@ -7,6 +10,7 @@ from datetime import date, datetime
 import marshmallow as ma
 from marshmallow import validate
 
+from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import to_local
 from portal.models import CANCEL_REASONS, ROLES, STATUSES
@@ -20,7 +24,6 @@ _DOC_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
 _DOC_PATTERN_SINGLE_LINE = "^[^\\u0000-\\u001f\\u007f]*$"
 CURSOR = re.compile(r"[0-9]{1,18}-[0-9]{1,10}")
 EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
-OUT_OF_RANGE = _l("Enter a date between 2000 and 2199.")
 
 
 class Schema(ma.Schema):
@@ -35,7 +38,7 @@ def _refuse(pattern: re.Pattern):
 
     def check(value: str) -> None:
         if pattern.search(value):
-            raise ma.ValidationError(_l("Remove the control characters from this field."))
+            raise ma.ValidationError(_("Remove the control characters from this field."))
 
     return check
 
@@ -80,22 +83,22 @@ class Instant(ma.fields.AwareDateTime):
 def _reasonable_instant(value: datetime) -> None:
     """Refuse instants no slot could have (and that time zone arithmetic cannot handle)."""
     if not CURSOR_MIN <= value < CURSOR_MAX:
-        raise ma.ValidationError(OUT_OF_RANGE)
+        raise ma.ValidationError(_("Enter a date between 2000 and 2199."))
 
 
 def _whole_minute(value: datetime) -> None:
     if value.second or value.microsecond:
-        raise ma.ValidationError(_l("Give the time in whole minutes, without seconds."))
+        raise ma.ValidationError(_("Give the time in whole minutes, without seconds."))
 
 
 def _reasonable_date(value: date) -> None:
     if not EARLIEST <= value <= LATEST:
-        raise ma.ValidationError(OUT_OF_RANGE)
+        raise ma.ValidationError(_("Enter a date between 2000 and 2199."))
 
 
 def _cursor(value: str) -> None:
     if not CURSOR.fullmatch(value):
-        raise ma.ValidationError(_l("This is not a cursor of this list: use the next or prev link."))
+        raise ma.ValidationError(_("This is not a cursor of this list: use the next or prev link."))
 
 
 def cursor_field(description: str):
@@ -136,7 +139,7 @@ class SlotArgs(PageArgs):
     @ma.validates_schema
     def _ordered(self, data, **kwargs):
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            raise ma.ValidationError(_l("“To” cannot be before “From”."), "to")
+            raise ma.ValidationError(_("“To” cannot be before “From”."), "to")
 
 
 class ConsultationArgs(PageArgs):
