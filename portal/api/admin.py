@@ -1,7 +1,7 @@
 """Admins: the users list (GET /api/v1/admin/users), block and unblock (POST …/users/{user_id}/block|unblock)."""
 
 from portal.api.auth import caller, requires
-from portal.api.blueprint import answers, bp, page_body
+from portal.api.blueprint import answers, bp, page_body, query
 from portal.api.schemas import BlockInput, UserArgs, UserPageSchema, UserSchema
 from portal.blueprints.admin.listing import users_page
 from portal.extensions import db
@@ -25,7 +25,7 @@ def _user(user) -> dict:
 
 @bp.route("/admin/users", methods=["GET"], tags=["Admin"])
 @requires("admin")
-@bp.arguments(UserArgs, location="query", as_kwargs=True)
+@query(UserArgs)
 @bp.response(200, UserPageSchema)
 @answers(422)
 def list_users(q="", role="", blocked="", sort="newest", after=None, before=None):

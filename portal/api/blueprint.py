@@ -2,6 +2,7 @@
 
 from http import HTTPStatus
 
+import marshmallow as ma
 from flask_smorest import Blueprint
 
 from portal.api import problems
@@ -24,6 +25,12 @@ def answers(*codes: int):
         return view
 
     return decorator
+
+
+def query(schema):
+    """The operation's query parameters, as keyword arguments; one it does not know is refused (422), so that a
+    misspelt filter is not silently ignored."""
+    return bp.arguments(schema, location="query", as_kwargs=True, unknown=ma.RAISE)
 
 
 def page_body(page, endpoint: str, items: list, args: dict) -> dict:

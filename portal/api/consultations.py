@@ -4,7 +4,7 @@ them: cancel (client), accept and reject (specialist)."""
 from flask import current_app
 
 from portal.api.auth import caller, requires
-from portal.api.blueprint import answers, bp, page_body
+from portal.api.blueprint import answers, bp, page_body, query
 from portal.api.bodies import client_row, client_view, request_row, specialist_view
 from portal.api.schemas import CancelInput, ConsultationArgs, ConsultationPageSchema, ConsultationSchema, RejectInput
 from portal.blueprints.client.queries import consultation_page
@@ -18,7 +18,7 @@ from portal.services import requests as requests_service
 
 @bp.route("/me/consultations", methods=["GET"], tags=["Consultations"])
 @requires("client", "specialist")
-@bp.arguments(ConsultationArgs, location="query", as_kwargs=True)
+@query(ConsultationArgs)
 @bp.response(200, ConsultationPageSchema)
 @answers(422)
 def my_consultations(tab=None, status=None, after=None, before=None):

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import current_app
 
 from portal.api.auth import caller, requires
-from portal.api.blueprint import answers, bp, page_body
+from portal.api.blueprint import answers, bp, page_body, query
 from portal.api.bodies import my_slot
 from portal.api.schemas import (
     DeletedSlotSchema,
@@ -28,7 +28,7 @@ from portal.services.errors import DomainError
 
 @bp.route("/me/slots", methods=["GET"], tags=["My slots"])
 @requires("specialist")
-@bp.arguments(MySlotArgs, location="query", as_kwargs=True)
+@query(MySlotArgs)
 @bp.response(200, MySlotPageSchema)
 @answers(422)
 def list_my_slots(tab=None, after=None, before=None):

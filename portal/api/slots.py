@@ -3,7 +3,7 @@
 from flask import current_app
 
 from portal.api.auth import caller, requires
-from portal.api.blueprint import answers, bp, page_body
+from portal.api.blueprint import answers, bp, page_body, query
 from portal.api.bodies import client_view
 from portal.api.schemas import ConsultationSchema, OfferedSlotPageSchema, RequestInput, SlotArgs
 from portal.blueprints.client.queries import SlotFilters, slot_page
@@ -27,7 +27,7 @@ def _offered(row) -> dict:
 
 @bp.route("/slots", methods=["GET"], tags=["Slots"])
 @requires("client")
-@bp.arguments(SlotArgs, location="query", as_kwargs=True)
+@query(SlotArgs)
 @bp.response(200, OfferedSlotPageSchema)
 @answers(422)
 def list_slots(specialist="", specialty="", date_from=None, date_to=None, after=None, before=None):

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, or_, select
 
 from portal.api.auth import requires
-from portal.api.blueprint import answers, bp, page_body
+from portal.api.blueprint import answers, bp, page_body, query
 from portal.api.schemas import DirectoryPageSchema, SpecialistArgs
 from portal.models import User
 from portal.models.user import person_name
@@ -48,7 +48,7 @@ def _specialist_list(by_name: bool, by_specialty: bool, limit: int, ascending: b
 
 @bp.route("/specialists", methods=["GET"], tags=["Specialists"])
 @requires("client", "specialist", "admin")
-@bp.arguments(SpecialistArgs, location="query", as_kwargs=True)
+@query(SpecialistArgs)
 @bp.response(200, DirectoryPageSchema)
 @answers(422)
 def list_specialists(q: str = "", specialty: str = "", after=None, before=None):
