@@ -13,9 +13,10 @@ DESCRIPTION = """The Consultation Portal's REST API: the same rules and the same
 
 Authenticate with a personal access token made on your profile (section **API tokens**), sent as
 `Authorization: Bearer <token>`. Errors are `application/problem+json` (RFC 9457) with `title`, `status`,
-`detail` and, for refused input, `errors` by field (unknown fields and query parameters are refused too). Times are ISO 8601 with an offset (input without one is
-refused) and are answered in your time zone. Lists come in pages: follow `next` and `prev`. Each token may make
-600 requests a minute; past that the answer is 429 with `Retry-After`."""
+`detail` and, for refused input, `errors` by field; unknown fields and query parameters are refused too. Times are
+ISO 8601 with an offset (input without one is refused) and are answered in your time zone. Lists come in pages:
+follow `next` and `prev`. Each token may make 600 requests a minute; past that the answer is 429 with
+`Retry-After`."""
 
 SETTINGS = {
     "API_TITLE": "Consultation Portal API",
