@@ -143,3 +143,29 @@ def test_the_rate_limit_is_per_token_and_shared_by_all_processes(limited_apps):
     assert refused.get_json()["status"] == 429
     # Another token of the same person has its own allowance.
     assert first.get("/api/v1/specialists", headers={"Authorization": f"Bearer {other_token}"}).status_code == 200
+
+
+def test_a_body_too_large_is_a_problem_before_it_is_read(api):
+    token = make_token(make_user("specialist"))
+    response = api.call(
+        "POST",
+        "/api/v1/me/slots",
+        token,
+        data="[" + "1," * 600_000 + "1]",
+        headers={"Content-Type": "application/json"},
+    )
+    assert_problem(response, 413)
+
+
+def test_a_bug_is_a_problem_too_never_an_html_page(api, monkeypatch, caplog):
+    """Should a service ever fail unexpectedly, the caller still gets problem+json (and the log has the trace)."""
+    from portal.services import booking
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(booking, "request_slot", broken)
+    slot = make_slot(make_user("specialist"))
+    body = assert_problem(api.post(f"/api/v1/slots/{slot.id}/request", make_token(make_user("client"))), 500)
+    assert "Something went wrong" in body["detail"]
+    assert "unexpected error in the API" in caplog.text
