@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from bench import common
 from bench.web import USER_AGENT, Session, parse_page
@@ -129,6 +129,7 @@ def discover(sessions: dict, deep_pages: int) -> list[Page]:
         Page("directory", "/specialists (anonymous)", "/specialists", None, p99_target_ms=100),
         Page("profile_busy", "/specialists/<busy> (anonymous)", busy_profile, None, p99_target_ms=100),
         booking,
+        *api_pages(client, deep_pages),
         # Measured again last: the baseline is the mean of both, so a drift in the machine's load shows.
         Page("hello_end", "/bench/hello again (baseline)", "/bench/hello", None, p99_target_ms=0, ratio_target=0),
     ]
@@ -150,8 +151,8 @@ def probe(page: Page, base_url: str) -> bool:
     return status == 200
 
 
-def run_wrk(url: str, cookie: str, seconds: float, connections: int, threads: int) -> dict:
-    env = dict(os.environ, BENCH_COOKIE=cookie, BENCH_USER_AGENT=USER_AGENT)
+def run_wrk(url: str, cookie: str, seconds: float, connections: int, threads: int, authorization: str = "") -> dict:
+    env = dict(os.environ, BENCH_COOKIE=cookie, BENCH_USER_AGENT=USER_AGENT, BENCH_AUTHORIZATION=authorization)
     duration = f"{max(1, round(seconds))}s"
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--timeout", "10s", "-s", str(LUA), url]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
@@ -179,10 +180,63 @@ def measure(page: Page, base_url: str, seconds: float, warmup: float, connection
     """wrk on the page after a warm-up; each page (anonymous ones too) gets a short baseline run of its own
     just before, so that its ratio compares two figures taken under the same load of the machine."""
     cookie = page.session.cookie_header() if page.session else ""
+    authorization = getattr(page.session, "authorization", "")  # API pages: a bearer token, no cookie
     url = base_url + page.path
     if page.key not in ("hello", "hello_end"):
         adjacent = run_wrk(base_url + "/bench/hello", "", ADJACENT_BASELINE_SECONDS, connections, threads)
         page.result["adjacent_baseline_rps"] = adjacent["rps"]
     if warmup:
-        run_wrk(url, cookie, warmup, connections, threads)
-    page.result.update(run_wrk(url, cookie, seconds, connections, threads))
+        run_wrk(url, cookie, warmup, connections, threads, authorization)
+    page.result.update(run_wrk(url, cookie, seconds, connections, threads, authorization))
+
+
+# ------------------------------------------------------------------------------------------------ the REST API
+
+TOKEN_ON_PAGE = re.compile(r'<code class="token-value">(cpt_[A-Za-z0-9_\-]+)</code>')
+
+
+class ApiSession(Session):
+    """A script holding an API token: every request carries `Authorization: Bearer …`, and no cookie."""
+
+    def __init__(self, base_url: str, token: str):
+        super().__init__(base_url)
+        self.authorization = f"Bearer {token}"
+
+    def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None):
+        return super().request(method, path, body, {"Authorization": self.authorization, **(headers or {})})
+
+
+def api_token(session: Session) -> str | None:
+    """A token made the way a person makes one: the profile's API tokens form, read off the page once."""
+    forms, _ = parse_page(session.get("/profile").text, "/profile")
+    form = next((f for f in forms if f.has_button("Create token")), None)
+    if form is None:
+        return None
+    data = dict(form.submit_fields("Create token"))
+    data.update({name: "benchmark" for name, _ in form.fields if name.endswith("-name")})
+    found = TOKEN_ON_PAGE.search(session.post(form.action, data).text)
+    return found.group(1) if found else None
+
+
+def api_pages(client: Session, deep_pages: int) -> list[Page]:
+    """GET /api/v1/slots as the client's script: the first page, and a deep one reached by its `next` links."""
+    token = api_token(client)
+    first = Page("api_slots_first", "GET /api/v1/slots first page", "/api/v1/slots", None, 100, ratio_target=0.2)
+    deep = Page("api_slots_deep", f"GET /api/v1/slots deep page (~{deep_pages} next)", "/api/v1/slots", None, 100)
+    if token is None:
+        for page in (first, deep):
+            page.notes.append("no API tokens section on the profile: not measured")
+        return [first, deep]
+    script = first.session = deep.session = ApiSession(client.base_url, token)
+    answer = script.get(first.path)
+    for step in range(deep_pages):
+        following = json.loads(answer.text).get("next") if answer.status == 200 else None
+        if not following:
+            deep.notes.append(f"list ends after {step} next links")
+            break
+        parts = urlsplit(following)
+        deep.path = f"{parts.path}?{parts.query}"
+        answer = script.get(deep.path)
+    else:
+        deep.notes.append(f"reached by {deep_pages} next links")
+    return [first, deep]

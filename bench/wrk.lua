@@ -1,9 +1,14 @@
 -- wrk script of the benchmark: logs in by sending the session cookie, reports a JSON line at the end.
--- Environment: BENCH_COOKIE (the Cookie header; empty for anonymous pages), BENCH_USER_AGENT.
+-- Environment: BENCH_COOKIE (the Cookie header; empty for anonymous pages), BENCH_AUTHORIZATION (the API's
+-- Authorization header, if any), BENCH_USER_AGENT.
 
 local cookie = os.getenv("BENCH_COOKIE")
 if cookie ~= nil and cookie ~= "" then
   wrk.headers["Cookie"] = cookie
+end
+local authorization = os.getenv("BENCH_AUTHORIZATION")
+if authorization ~= nil and authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
 end
 wrk.headers["User-Agent"] = os.getenv("BENCH_USER_AGENT") or "portal-bench/1"
 wrk.headers["Accept-Language"] = "en"

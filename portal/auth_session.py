@@ -3,6 +3,7 @@
 from flask import Flask, g, render_template, request
 from flask_login import current_user, logout_user
 
+from portal.api import is_api_request
 from portal.extensions import db, login_manager
 from portal.i18n import lazy_gettext as _l
 from portal.models import User
@@ -32,8 +33,8 @@ def load_user(user_id: str):
 
 
 def refuse_blocked_user():
-    """Every request of a blocked user answers 403 and ends that session."""
-    if request.endpoint == "static":
+    """Every request of a blocked user answers 403 and ends that session (the API ignores sessions)."""
+    if request.endpoint == "static" or is_api_request():
         return None
     if current_user.is_authenticated and current_user.is_blocked:
         # Keep the user's language for the page that tells them why they are out.

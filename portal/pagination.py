@@ -25,6 +25,7 @@ MICROSECOND = timedelta(microseconds=1)
 CURSOR_MIN = datetime(2000, 1, 1, tzinfo=UTC)
 CURSOR_MAX = datetime(2200, 1, 1, tzinfo=UTC)
 TEXT_CURSOR = re.compile(r"([A-Za-z0-9_-]{0,400})\.([0-9]{1,10})")
+_MICROS_MIN, _MICROS_MAX = ((bound - EPOCH) // MICROSECOND for bound in (CURSOR_MIN, CURSOR_MAX))
 
 
 @dataclass
@@ -59,10 +60,10 @@ def decode_cursor(value: str | None, by_text: bool = False) -> tuple[datetime | 
     micros, _, ident = value.partition("-")
     if not (micros.isascii() and micros.isdigit() and ident.isascii() and ident.isdigit()) or len(micros) > 18:
         return None
-    moment = EPOCH + int(micros) * MICROSECOND
-    if not (valid_id(int(ident)) and CURSOR_MIN <= moment < CURSOR_MAX):
+    # Bounded before any date arithmetic: 18 digits of microseconds reach far past the year 9999.
+    if not (valid_id(int(ident)) and _MICROS_MIN <= int(micros) < _MICROS_MAX):
         return None
-    return moment, int(ident)
+    return EPOCH + int(micros) * MICROSECOND, int(ident)
 
 
 def _decode_text_cursor(value: str | None) -> tuple[str, int] | None:

@@ -19,3 +19,7 @@ def register_all(app: Flask) -> None:
     app.register_blueprint(specialist_bp, url_prefix="/specialist")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(feeds_bp)
+
+    from portal.api import init_app as register_api
+
+    register_api(app)

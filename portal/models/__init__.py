@@ -1,6 +1,7 @@
 """All models, importable from one place."""
 
 from portal.models.account_request import REQUEST_KINDS, AccountEmailRequest
+from portal.models.api_token import ApiToken
 from portal.models.base import Base, utcnow
 from portal.models.moderation import ModerationLog
 from portal.models.outbox import OutboxEmail
@@ -10,6 +11,7 @@ from portal.models.user import ROLES, User
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "ApiToken",
     "CANCEL_REASONS",
     "MESSAGE_MAX",
     "REQUEST_KINDS",

@@ -8,3 +8,7 @@ class DomainError(Exception):
         super().__init__(str(message))
         self.message = message
         self.field = field
+
+
+class StateConflict(DomainError):
+    """A refusal because someone else changed the object first (another request was accepted, this one answered)."""

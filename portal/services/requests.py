@@ -11,7 +11,7 @@ from portal.i18n import gettext as _
 from portal.ics import consultation_ics
 from portal.models import Consultation, Slot, User
 from portal.outbox import queue_email
-from portal.services.errors import DomainError
+from portal.services.errors import DomainError, StateConflict
 from portal.services.slots import active_consultations, save_guarded
 from portal.words import status_labels
 
@@ -50,15 +50,15 @@ def lock_request(specialist: User, consultation_id: int) -> tuple[Slot, Consulta
     now = utcnow()
     if consultation.status != "pending":
         word = status_labels()[consultation.status]
-        raise DomainError(_("This request is no longer pending: it is %(status)s.", status=word))
+        raise StateConflict(_("This request is no longer pending: it is %(status)s.", status=word))
     if slot.starts_at <= now:
         raise DomainError(_("This slot has already started; its requests can no longer be answered."))
     return slot, consultation
 
 
-def booked_error() -> DomainError:
+def booked_error() -> StateConflict:
     """The refusal when another request on the slot was accepted first."""
-    return DomainError(_("This slot is already booked: another request on it was accepted."))
+    return StateConflict(_("This slot is already booked: another request on it was accepted."))
 
 
 def client_is_busy(client_id: int, slot: Slot) -> bool:

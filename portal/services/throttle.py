@@ -1,4 +1,5 @@
-"""Throttles shared by all web processes through Redis: failed password checks, registrations, reset requests.
+"""Throttles shared by all web processes through Redis: failed password checks, registrations, reset requests,
+and API requests per token.
 
 Each app keeps its own counter store (built from RATELIMIT_STORAGE_URI), so two apps built with
 create_app against the same Redis share the counts. Windows are moving: "5 per 15 minutes" means
@@ -7,7 +8,9 @@ logs it: a Redis outage must not lock everybody out.
 """
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Iterable
 
 # redis is imported whole before any request thread: limits imports it lazily, and a thread that finds it
@@ -125,3 +128,17 @@ def request_allowed(kind: str, address: str) -> bool:
         return False
     _hit(pair)
     return True
+
+
+def api_request_wait(token_id: int) -> int:
+    """Count one API request of a token: 0 within API_RATE_LIMIT, else the seconds until it may try again."""
+    limit, key = _limit("API_RATE_LIMIT"), _key("api-token", str(token_id))
+    strategy = _strategy()
+    try:
+        if strategy.hit(limit, key):
+            return 0
+        reset_at = strategy.get_window_stats(limit, key).reset_time
+    except StorageError as exc:
+        log.warning("throttle store unavailable, not counting: %s", exc)
+        return 0
+    return max(1, math.ceil(reset_at - time.time()))

@@ -53,6 +53,7 @@ class Access:
 
 
 NONE = (NO_METHOD, NO_METHOD, NO_METHOD, NO_METHOD, BLOCKED)  # the method is not accepted at all
+NOWHERE = (NO_METHOD,) * 5  # not accepted, and no session looked at (the API's addresses)
 OWN_ONLY = objects(own=OK, others=NOT_FOUND, missing=NOT_FOUND)
 OWN_ACTION = objects(own=BACK, others=NOT_FOUND, missing=NOT_FOUND)
 # Token-addressed and public (calendar apps send no cookie): anyone with a live token reads it.
@@ -130,15 +131,26 @@ EXPECTED = {
                                                      BLOCKED), obj="email"),
     "feeds.feed":             Access(GET=(FEED,      FEED,      FEED,       FEED,       BLOCKED), POST=NONE,
                                      obj="feed_token"),
+    # The API's document and docs page are public and never look at the session (not even a blocked one's).
+    "api-docs.openapi_json":  Access(GET=(OK,) * 5, POST=NOWHERE),
+    "api_docs.docs":          Access(GET=(OK,) * 5, POST=NOWHERE),
 }
 # fmt: on
+# The API's operations have a matrix of their own, generated from the OpenAPI document (tests/api/).
+API_OPERATIONS = "api."
 
 ACTORS = ("anonymous", "client", "specialist", "admin", "blocked client", "blocked specialist", "blocked admin")
 HOMES = {"client": "/client/slots", "specialist": "/specialist/calendar", "admin": "/admin/users"}
 BLOCKED_WORDS = "Your account is blocked"
 MISSING_ID = 2_000_000_000
 # Only the url_map is read from this app; the tests run against one wired to the test database.
-ROUTES = create_app({"DATABASE_URL": "postgresql://unused.invalid/portal", "SECRET_KEY": "x", "REDIS_URL": ""}).url_map
+ROUTES = [
+    rule
+    for rule in create_app(
+        {"DATABASE_URL": "postgresql://unused.invalid/portal", "SECRET_KEY": "x", "REDIS_URL": ""}
+    ).url_map.iter_rules()
+    if not rule.endpoint.startswith(API_OPERATIONS)
+]
 
 
 def role_of(actor: str) -> str | None:
@@ -162,7 +174,7 @@ def variants(access: Access, method: str, actor: str) -> list[str | None]:
 
 
 def cases():
-    for rule in sorted(ROUTES.iter_rules(), key=lambda r: r.endpoint):
+    for rule in sorted(ROUTES, key=lambda r: r.endpoint):
         access = EXPECTED.get(rule.endpoint)
         for method, actor in itertools.product(("GET", "POST"), ACTORS):
             for variant in variants(access, method, actor) if access else [None]:
@@ -172,11 +184,11 @@ def cases():
 
 def test_every_route_has_exactly_the_methods_of_its_row():
     """A new route, a route gone, or a method added or dropped all need the table to change first."""
-    rules = {rule.endpoint: rule for rule in ROUTES.iter_rules()}
+    rules = {rule.endpoint: rule for rule in ROUTES}
     assert sorted(set(rules) - set(EXPECTED)) == [], "routes without expectations"
     assert sorted(set(EXPECTED) - set(rules)) == [], "expectations for routes that are gone"
     for endpoint, access in EXPECTED.items():
-        accepted = {m for m in ("GET", "POST") if getattr(access, m) != NONE}
+        accepted = {m for m in ("GET", "POST") if getattr(access, m) not in (NONE, NOWHERE)}
         assert accepted == rules[endpoint].methods & {"GET", "POST"}, endpoint
 
 
@@ -287,7 +299,7 @@ def case_slot(specialist: User, n: int) -> Slot:
 
 
 def url_for_case(endpoint: str, value) -> str:
-    rule = next(r for r in ROUTES.iter_rules() if r.endpoint == endpoint)
+    rule = next(r for r in ROUTES if r.endpoint == endpoint)
     values = {arg: value for arg in rule.arguments}
     return rule.build(values, append_unknown=False)[1]
 
@@ -401,7 +413,7 @@ def slot_fields(slot_id: int, **changes) -> dict:
 
 def csrf_cases():
     """Every POST route, for every kind of visitor allowed past the role check."""
-    for rule in sorted(ROUTES.iter_rules(), key=lambda r: r.endpoint):
+    for rule in sorted(ROUTES, key=lambda r: r.endpoint):
         if "POST" not in rule.methods:
             continue
         access = EXPECTED.get(rule.endpoint)

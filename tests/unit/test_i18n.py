@@ -40,6 +40,8 @@ CORE_SOURCES = [
     *sorted((ROOT / "portal" / "templates" / "auth").glob("*.html")),
     *sorted((ROOT / "portal" / "templates" / "main").glob("*.html")),
     *sorted((ROOT / "portal" / "templates" / "errors").glob("*.html")),
+    *sorted((ROOT / "portal" / "api").glob("*.py")),
+    *sorted((ROOT / "portal" / "templates" / "api").glob("*.html")),
     *[ROOT / "portal" / "templates" / name for name in ("base.html", "macros/forms.html", "macros/ui.html")],
     *[
         ROOT / "portal" / "templates" / "email" / f"{name}.txt"

@@ -1,9 +1,10 @@
-"""The profile page: personal details, the password change and the calendar feed's address."""
+"""The profile page: personal details, the password change, the calendar feed's address and API tokens."""
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from portal.blueprints.auth import bp
+from portal.blueprints.auth.api_tokens import ApiTokenSection
 from portal.blueprints.auth.forms import PasswordChangeForm, ProfileForm
 from portal.blueprints.auth.sessions import start_session
 from portal.blueprints.feeds.forms import FeedResetForm
@@ -60,9 +61,18 @@ def profile():
             throttled = isinstance(error, accounts.PasswordCheckThrottled)
         else:
             return _password_changed(user)
-    status = 429 if throttled else 422 if (form.errors or password_form.errors) else 200
+    # Section API tokens (portal/blueprints/auth/api_tokens.py): create (shown on this page) or revoke.
+    tokens = ApiTokenSection(user)
+    if (answer := tokens.handle()) is not None:
+        return answer
+    status = 429 if throttled else 422 if (form.errors or password_form.errors or tokens.errors) else 200
     page = render_template(
-        "auth/profile.html", form=form, password_form=password_form, feed_form=feed_form, feed=feed_urls(user)
+        "auth/profile.html",
+        form=form,
+        password_form=password_form,
+        feed_form=feed_form,
+        feed=feed_urls(user),
+        tokens=tokens,
     )
     return page, status
 

@@ -1,0 +1,80 @@
+"""The profile's API tokens section: create a named token (its value shown once), revoke one, list them."""
+
+from flask import flash, redirect, url_for
+from wtforms import HiddenField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length
+
+from portal.api import tokens
+from portal.extensions import db
+from portal.forms import PortalForm
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
+from portal.models import User
+from portal.services.errors import DomainError
+
+
+class ApiTokenForm(PortalForm):
+    """Name a new token."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[
+            InputRequired(message=_l("Give the token a name.")),
+            Length(max=tokens.NAME_MAX, message=_l("Use at most 64 characters.")),
+        ],
+        description=_l("What the token is for, e.g. “Calendar sync script”."),
+    )
+    submit = SubmitField(_l("Create token"))
+
+
+class RevokeTokenForm(PortalForm):
+    """Revoke one token (its id in a hidden field)."""
+
+    token_id = HiddenField()
+    submit = SubmitField(_l("Revoke"))
+
+
+class ApiTokenSection:
+    """The section's forms, the value of a token just created, and the list."""
+
+    def __init__(self, user: User):
+        self.user = user
+        self.form = ApiTokenForm(prefix="token")
+        self.revoke_form = RevokeTokenForm(prefix="revoke")
+        self.created: str | None = None
+
+    def handle(self):
+        """Handle this section's POST: a redirect after a revoke; None to show the page (with a new token)."""
+        if self.form.submit.data and self.form.validate_on_submit():
+            try:
+                token, self.created = tokens.create_token(self.user, self.form.name.data)
+                name = token.name
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                self.form.apply_domain_error(error)
+                self.created = None
+            else:
+                flash(_("The token “%(name)s” is created. Copy it now: it is shown only once.", name=name), "success")
+                self.form = ApiTokenForm(prefix="token", formdata=None)
+        elif self.revoke_form.submit.data and self.revoke_form.validate_on_submit():
+            ident = self.revoke_form.token_id.data or ""
+            try:
+                token = tokens.revoke_token(self.user, int(ident) if ident.isdigit() and len(ident) < 10 else 0)
+                name = token.name
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error.message), "error")
+            else:
+                flash(_("The token “%(name)s” is revoked: it no longer works.", name=name), "success")
+            return redirect(url_for("auth.profile", _anchor="api-tokens"), 303)
+        return None
+
+    @property
+    def errors(self) -> bool:
+        return bool(self.form.errors)
+
+    def tokens(self):
+        """The user's working tokens, newest first."""
+        return tokens.active_tokens(self.user)
