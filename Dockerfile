@@ -17,11 +17,9 @@ RUN pip install -r requirements.txt
 
 COPY . .
 
-# Compile translation catalogs (every portal/**/translations directory that holds .po files), and write the
-# static files under content-hashed names with gzipped copies (instance/static), served by WhiteNoise.
-RUN find portal -type d -name translations | while read -r dir; do \
-        if find "$dir" -name '*.po' | grep -q .; then pybabel compile -f -d "$dir"; fi; \
-    done \
+# Compile the translation catalogue, and write the static files under content-hashed names with gzipped copies
+# (instance/static), served by WhiteNoise.
+RUN pybabel compile -f -d portal/translations \
     && python -m portal.assets \
     && chmod 0755 scripts/docker-entrypoint.sh
 

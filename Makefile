@@ -4,6 +4,7 @@
 #   make test    whole test suite with throwaway PostgreSQL + Redis (make test ARGS="-k foo")
 #   make lint    ruff check + ruff format --check
 #   make babel   compile translations
+#   make babel-update   extract the translatable strings and update the Russian catalogue
 #   make bench   run bench/run.sh if present
 
 SHELL := bash
@@ -19,7 +20,7 @@ PORT   ?= 5000
 ARGS   ?=
 SERVICES := bash scripts/services.sh
 
-.PHONY: help run venv venv-dev babel test lint format bench screenshots
+.PHONY: help run venv venv-dev babel babel-update test lint format bench screenshots
 .NOTPARALLEL:
 
 help:
@@ -28,6 +29,7 @@ help:
 	@echo "make lint   - ruff check and format check"
 	@echo "make format - ruff format and autofix"
 	@echo "make babel  - compile translations"
+	@echo "make babel-update - extract the strings to translate and update portal/translations/ru"
 	@echo "make bench  - run bench/run.sh"
 	@echo "make screenshots - retake the README screenshots (docs/screenshots/) in Chromium"
 
@@ -39,6 +41,13 @@ venv-dev:
 
 babel:
 	@$(SERVICES) babel
+
+# One catalogue: strings from portal/ and jobs/ (babel.cfg) into messages.pot, merged into the Russian .po.
+babel-update: venv-dev
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location \
+		--omit-header -o portal/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i portal/translations/messages.pot -d portal/translations -l ru \
+		--no-fuzzy-matching --ignore-obsolete
 
 run: venv babel
 	@echo "==> Applying database migrations"

@@ -49,10 +49,6 @@ ENV_NAMES = {
 }
 
 
-# One catalog per area of the portal (portal/translations/<area>/ru/LC_MESSAGES/messages.po), merged at run time.
-TRANSLATION_AREAS = ("core", "specialist", "client", "admin")
-
-
 class ConfigError(RuntimeError):
     """Raised when a production start lacks a required setting."""
 
@@ -118,7 +114,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
         "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
-        "BABEL_TRANSLATION_DIRECTORIES": ";".join(f"translations/{area}" for area in TRANSLATION_AREAS),
+        "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public_url.startswith("https://"),

@@ -97,7 +97,7 @@ ensure_venv() {
 
 # ------------------------------------------------------------------ babel ----
 compile_translations() {
-    # Every catalog portal/translations/<area>/<locale>/LC_MESSAGES/messages.po becomes a .mo beside it.
+    # The catalogue portal/translations/<locale>/LC_MESSAGES/messages.po becomes a .mo beside it.
     local po count=0
     cd "$SERVICES_ROOT"
     while IFS= read -r po; do

@@ -5,8 +5,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_file
-from babel.messages.pofile import read_po
 from werkzeug.datastructures import MultiDict
 
 from portal.blueprints.directory.forms import BookForm
@@ -109,27 +107,3 @@ def test_the_message_field(app, message, valid, saved):
         assert form.validate() is valid, form.errors
         if saved is not None:
             assert form.message.data == saved
-
-
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
-SOURCES = [
-    *sorted((ROOT / "portal" / "blueprints" / "directory").glob("*.py")),
-    *sorted((ROOT / "portal" / "templates" / "directory").glob("*.html")),
-    ROOT / "portal" / "templates" / "email" / "new_request.txt",
-    ROOT / "portal" / "templates" / "specialist" / "consultations.html",
-    ROOT / "portal" / "templates" / "client" / "consultations.html",
-]
-
-
-def test_every_string_of_the_new_pages_has_a_russian_translation():
-    translated = set()
-    for path in (ROOT / "portal" / "translations").glob("*/ru/LC_MESSAGES/messages.po"):
-        with path.open("rb") as handle:
-            translated |= {m.id for m in read_po(handle) if m.id and m.string and not m.fuzzy}
-    found = set()
-    for path in SOURCES:
-        method = "python" if path.suffix == ".py" else "jinja2.ext:babel_extract"
-        for _, message, _, _ in extract_from_file(method, str(path), keywords=KEYWORDS):
-            found.add(message if isinstance(message, str) else message[0])
-    assert "Message to the specialist" in found
-    assert sorted(found - translated) == []
