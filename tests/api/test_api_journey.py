@@ -14,7 +14,7 @@ from portal.models import ApiToken, Consultation
 from tests.api.conftest import make_token
 from tests.conftest import body_of
 from tests.factories import make_slot, make_user
-from tests.integration.test_auth_support import subject_of
+from tests.support.mail import subject_of
 
 TOKEN_ON_PAGE = re.compile(r'<code class="token-value">(cpt_[A-Za-z0-9_\-]+)</code>')
 

@@ -19,8 +19,8 @@ from tests.support.auth import (
     register,
     registration,
     row_counts,
-    subject_of,
 )
+from tests.support.mail import subject_of
 
 NOTHING = {"users": 0, "tokens": 0, "emails": 0}
 LONG = "x" * 10_000

@@ -74,7 +74,7 @@ def test_thirty_clients_request_at_once_then_one_is_accepted(app, rq_worker, mai
     requests = _db.session.scalars(select(Consultation).where(Consultation.slot_id == slot.id)).all()
     assert sorted(c.client_id for c in requests) == sorted(u.id for u in users)
     assert {c.status for c in requests} == {"pending"}
-    assert len(mail.wait_for(CLIENTS, to=specialist.email)) == CLIENTS
+    assert len(mail.wait_for(CLIENTS, to=specialist.email, timeout=90)) == CLIENTS
 
     winner = requests[7]
     with app.test_request_context():
