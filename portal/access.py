@@ -1,13 +1,16 @@
-"""Who may see what: role checks, owner loaders and safe redirects."""
+"""Who may see what: role checks, each role's pages, owner loaders (another owner's object is a 404), safe redirects."""
 
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from portal.extensions import login_manager
+from portal.extensions import db, login_manager
 from portal.i18n import lazy_gettext as _l
+from portal.models import Consultation, Slot, User
 
 
 def init_app(app: Flask) -> None:
@@ -76,3 +79,41 @@ def home_endpoint(user) -> str:
 
 def wants_next() -> str | None:
     return safe_next(request.args.get("next") or request.form.get("next"))
+
+
+# Owner loaders: another owner's object, a deleted one or one that never existed is the same 404.
+
+
+def get_own_slot_or_404(specialist: User, slot_id: int, lock: bool = False) -> Slot:
+    """The specialist's live slot, locked FOR UPDATE when asked; anyone else's is a 404."""
+    stmt = select(Slot).where(Slot.id == slot_id, Slot.specialist_id == specialist.id, Slot.deleted_at.is_(None))
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    slot = db.session.scalars(stmt).first()
+    if slot is None:
+        abort(404)
+    return slot
+
+
+def own_request_slot_id_or_404(specialist: User, consultation_id: int) -> int:
+    """The slot id of a request made on one of the specialist's slots; anyone else's is a 404."""
+    slot_id = db.session.scalar(
+        select(Consultation.slot_id)
+        .join(Slot, Slot.id == Consultation.slot_id)
+        .where(Consultation.id == consultation_id, Slot.specialist_id == specialist.id)
+    )
+    if slot_id is None:
+        abort(404)
+    return slot_id
+
+
+def get_own_consultation_or_404(client: User, consultation_id: int) -> Consultation:
+    """The client's own consultation with its slot and specialist loaded; anyone else's is a 404."""
+    consultation = db.session.scalars(
+        select(Consultation)
+        .where(Consultation.id == consultation_id, Consultation.client_id == client.id)
+        .options(joinedload(Consultation.slot, innerjoin=True).joinedload(Slot.specialist, innerjoin=True))
+    ).first()
+    if consultation is None:
+        abort(404)
+    return consultation

@@ -3,6 +3,7 @@ them: cancel (client), accept and reject (specialist)."""
 
 from flask import current_app
 
+from portal import access
 from portal.api.auth import caller, requires
 from portal.api.blueprint import answers, bp, page_body, query
 from portal.api.bodies import client_row, client_view, request_row, specialist_view
@@ -49,7 +50,7 @@ def cancel_consultation(data: dict, consultation_id: int):
     is emailed.
     """
     user = caller()
-    booking.get_own_consultation_or_404(user, consultation_id)
+    access.get_own_consultation_or_404(user, consultation_id)
     consultation = booking.cancel_consultation(user, consultation_id, data.get("reason"), data.get("comment"))
     body = client_view(consultation)
     db.session.commit()
@@ -66,7 +67,7 @@ def accept_request(consultation_id: int):
     Two accepts racing on one slot: one wins, the other gets 409. The client is emailed an invitation.
     """
     user = caller()
-    requests_service.own_request_slot_id_or_404(user, consultation_id)
+    access.own_request_slot_id_or_404(user, consultation_id)
     consultation, rejected = requests_service.accept_request(user, consultation_id)
     body = {**specialist_view(consultation, _slot_of(consultation)), "rejected": [c.id for c in rejected]}
     db.session.commit()
@@ -81,7 +82,7 @@ def accept_request(consultation_id: int):
 def reject_request(data: dict, consultation_id: int):
     """Reject a pending request on one of your slots, with an optional `reason` the client reads."""
     user = caller()
-    requests_service.own_request_slot_id_or_404(user, consultation_id)
+    access.own_request_slot_id_or_404(user, consultation_id)
     consultation = requests_service.reject_request(user, consultation_id, data.get("reason"))
     body = specialist_view(consultation, _slot_of(consultation))
     db.session.commit()

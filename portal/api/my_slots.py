@@ -5,6 +5,7 @@ from datetime import datetime
 
 from flask import current_app
 
+from portal import access
 from portal.api.auth import caller, requires
 from portal.api.blueprint import answers, bp, page_body, query
 from portal.api.bodies import my_slot
@@ -92,7 +93,7 @@ def _detail(slot, owner: User) -> dict:
 def get_my_slot(slot_id: int):
     """One of your slots, with its state."""
     user = caller()
-    return _detail(slots_service.get_own_slot_or_404(user, slot_id), user)
+    return _detail(access.get_own_slot_or_404(user, slot_id), user)
 
 
 @bp.route("/me/slots/<id:slot_id>", methods=["PATCH"], tags=["My slots"])
@@ -106,7 +107,7 @@ def edit_my_slot(data: dict, slot_id: int):
     Only the fields given change; an `ends_at` alone keeps the slot's day. Clients holding the slot are emailed.
     """
     user = caller()
-    slot = slots_service.get_own_slot_or_404(user, slot_id)
+    slot = access.get_own_slot_or_404(user, slot_id)
     zone = slots_service.zone_of(user)
     start = data["starts_at"].astimezone(zone) if "starts_at" in data else None
     end = data["ends_at"].astimezone(zone) if "ends_at" in data else None

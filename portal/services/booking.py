@@ -1,10 +1,10 @@
 """Booking from the client's side: request a slot, cancel a consultation."""
 
-from flask import abort
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from portal.access import get_own_consultation_or_404
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
@@ -124,18 +124,6 @@ def _has_overlapping_booking(client: User, slot: Slot) -> bool:
             )
         )
     )
-
-
-def get_own_consultation_or_404(client: User, consultation_id: int) -> Consultation:
-    """The client's own consultation with its slot and specialist loaded; anyone else's is a 404."""
-    consultation = db.session.scalars(
-        select(Consultation)
-        .where(Consultation.id == consultation_id, Consultation.client_id == client.id)
-        .options(joinedload(Consultation.slot, innerjoin=True).joinedload(Slot.specialist, innerjoin=True))
-    ).first()
-    if consultation is None:
-        abort(404)
-    return consultation
 
 
 def cancel_consultation(client: User, consultation_id: int, reason: str | None, comment: str | None) -> Consultation:

@@ -5,6 +5,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.access import own_request_slot_id_or_404
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import gettext as _
@@ -17,18 +18,6 @@ from portal.words import status_labels
 
 ACCEPTED_CONSTRAINT = "uq_consultations_slot_accepted"
 REASON_MAX = 500
-
-
-def own_request_slot_id_or_404(specialist: User, consultation_id: int) -> int:
-    """The slot id of a request made on one of the specialist's slots; anyone else's is a 404."""
-    slot_id = db.session.scalar(
-        select(Consultation.slot_id)
-        .join(Slot, Slot.id == Consultation.slot_id)
-        .where(Consultation.id == consultation_id, Slot.specialist_id == specialist.id)
-    )
-    if slot_id is None:
-        abort(404)
-    return slot_id
 
 
 def lock_request(specialist: User, consultation_id: int) -> tuple[Slot, Consultation]:

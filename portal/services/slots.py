@@ -18,12 +18,12 @@ make two inserts wait for each other ("deadlock detected while checking exclusio
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort
 from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from portal.access import get_own_slot_or_404
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import gettext as _
@@ -171,17 +171,6 @@ def lock_specialists(*user_ids: int) -> None:
 def blocked_error() -> DomainError:
     """The refusal for a specialist blocked while their change was waiting for its lock."""
     return DomainError(_("Your account is blocked"))
-
-
-def get_own_slot_or_404(specialist: User, slot_id: int, lock: bool = False) -> Slot:
-    """The specialist's live slot, locked FOR UPDATE when asked; anyone else's is a 404."""
-    stmt = select(Slot).where(Slot.id == slot_id, Slot.specialist_id == specialist.id, Slot.deleted_at.is_(None))
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    slot = db.session.scalars(stmt).first()
-    if slot is None:
-        abort(404)
-    return slot
 
 
 def active_consultations(slot_id: int, lock: bool = True) -> list[Consultation]:

@@ -3,6 +3,7 @@
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal import access
 from portal.access import role_required, safe_next
 from portal.blueprints.client import bp, queries
 from portal.blueprints.client.forms import CancelForm, SlotFilterForm
@@ -107,7 +108,7 @@ def consultations():
 @role_required("client")
 def cancel(consultation_id: int):
     """Cancel a pending or accepted consultation with a reason and/or a comment."""
-    consultation = booking.get_own_consultation_or_404(current_user, consultation_id)
+    consultation = access.get_own_consultation_or_404(current_user, consultation_id)
     if not consultation.can_cancel(utcnow()):
         flash(str(booking.NOT_CANCELLABLE), "error")
         return redirect(url_for("client.consultations"), 303)
@@ -121,7 +122,7 @@ def cancel(consultation_id: int):
             if not form.apply_domain_error(error):
                 flash(str(error.message), "error")
                 return redirect(url_for("client.consultations"), 303)
-            consultation = booking.get_own_consultation_or_404(current_user, consultation_id)
+            consultation = access.get_own_consultation_or_404(current_user, consultation_id)
         else:
             flash(_("The consultation is cancelled. The specialist has been told."), "success")
             return redirect(url_for("client.consultations"), 303)
@@ -133,7 +134,7 @@ def cancel(consultation_id: int):
 @role_required("client")
 def consultation_ics_file(consultation_id: int):
     """The calendar invitation of an accepted consultation."""
-    consultation = booking.get_own_consultation_or_404(current_user, consultation_id)
+    consultation = access.get_own_consultation_or_404(current_user, consultation_id)
     if consultation.status != "accepted":
         abort(404)
     return Response(

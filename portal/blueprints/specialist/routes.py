@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal import access
 from portal.access import role_required, safe_next
 from portal.blueprints.specialist import bp, queries
 from portal.blueprints.specialist.forms import EditSlotForm, RejectForm, SlotForm
@@ -97,7 +98,7 @@ def _date_arg() -> date | None:
 @role_required("specialist")
 def edit_slot(slot_id: int):
     """Change a slot's date, times or note, or transfer it to another specialist."""
-    slot = slots_service.get_own_slot_or_404(current_user, slot_id)
+    slot = access.get_own_slot_or_404(current_user, slot_id)
     zone = slots_service.zone_of(current_user)
     start, end = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
     initial = dict(
@@ -148,7 +149,7 @@ def edit_slot(slot_id: int):
 @role_required("specialist")
 def delete_slot(slot_id: int):
     """Confirm (GET) and delete (POST) a slot; its clients are told their consultation is cancelled."""
-    slot = slots_service.get_own_slot_or_404(current_user, slot_id)
+    slot = access.get_own_slot_or_404(current_user, slot_id)
     form = EmptyForm()
     if form.validate_on_submit():
         week = _week_of(slot.starts_at)
@@ -214,7 +215,7 @@ def _back():
 @role_required("specialist")
 def accept_request(consultation_id: int):
     """Accept a pending request; the slot's other pending requests are rejected."""
-    requests_service.own_request_slot_id_or_404(current_user, consultation_id)
+    access.own_request_slot_id_or_404(current_user, consultation_id)
     if EmptyForm().validate_on_submit():
         try:
             consultation, rejected = requests_service.accept_request(current_user, consultation_id)
@@ -239,7 +240,7 @@ def accept_request(consultation_id: int):
 @role_required("specialist")
 def reject_request(consultation_id: int):
     """Reject a pending request, with an optional reason for the client."""
-    requests_service.own_request_slot_id_or_404(current_user, consultation_id)
+    access.own_request_slot_id_or_404(current_user, consultation_id)
     form = RejectForm()
     if form.validate_on_submit():
         try:
