@@ -45,6 +45,7 @@ ENV_NAMES = {
     "EMAIL_MAX_RETRIES",
     "EMAIL_RETRY_INTERVALS",
     "MAX_CONTENT_LENGTH",
+    "ADMIN_CONTACT_EMAIL",
 }
 
 
@@ -148,6 +149,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "EMAIL_RETRY_INTERVALS": [
             int(x) for x in (env.get("EMAIL_RETRY_INTERVALS") or "10,30,120,600,1800").split(",")
         ],
+        # Shown to blocked users as the way to reach the admins; nothing is shown when unset.
+        "ADMIN_CONTACT_EMAIL": (env.get("ADMIN_CONTACT_EMAIL") or "").strip() or None,
         "PAGE_SIZE": 20,
         "CLOCK": None,
     }

@@ -105,10 +105,11 @@ EXPECTED = {
     "admin.users":            Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
     "admin.log":              Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
     "admin.emails":           Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
-    # An admin's "own" user is their own account: the block page says they cannot, the POST refuses with a message.
+    # An admin's "own" user is their own account: the block page says they cannot. A POST without the
+    # confirmation page's `confirm` answers with that page (no one-click block).
     "admin.block":            Access(GET=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=OK, others=OK, missing=NOT_FOUND),
                                           BLOCKED),
-                                     POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=BACK, others=BACK,
+                                     POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=OK, others=OK,
                                                                                 missing=NOT_FOUND), BLOCKED),
                                      obj="user", owner="admin"),
     "admin.unblock":          Access(GET=NONE, POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=BACK, others=BACK,

@@ -20,7 +20,7 @@ class FilterForm(PortalForm):
 
 
 class UserSearchForm(FilterForm):
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=254)], description=_l("Username or email"))
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=254)], description=_l("Username, name or email"))
     role = SelectField(
         _l("Role"),
         choices=[("", _l("All roles")), *role_labels().items()],
