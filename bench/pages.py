@@ -111,6 +111,7 @@ def discover(sessions: dict, deep_pages: int) -> list[Page]:
         Page("specialist_consultations", "/specialist/consultations", "/specialist/consultations", specialist),
         Page("client_consultations", "/client/consultations", "/client/consultations", client),
         Page("admin_users", f"/admin/users?q={ADMIN_QUERY}", _admin_path(admin), admin),
+        Page("admin_overview", "/admin overview (12 weeks of figures)", "/admin", admin),
         # Measured again last: the baseline is the mean of both, so a drift in the machine's load shows.
         Page("hello_end", "/bench/hello again (baseline)", "/bench/hello", None, p99_target_ms=0, ratio_target=0),
     ]

@@ -8,7 +8,14 @@ from portal.models import OutboxEmail, User
 from tests.factories import make_user
 from tests.integration.test_admin_moderation import BLOCKED_TEXT, login, new_browser
 
-GET_ROUTES = ["/admin/users", "/admin/log", "/admin/emails", "/admin/users/{target}/block"]
+GET_ROUTES = [
+    "/admin",
+    "/admin/export/consultations.csv?from=2026-01-01&to=2026-12-31",
+    "/admin/users",
+    "/admin/log",
+    "/admin/emails",
+    "/admin/users/{target}/block",
+]
 POST_ROUTES = ["/admin/users/{target}/block", "/admin/users/{target}/unblock", "/admin/emails/{email}/retry"]
 # Outbox ids never reused in this process: a retry job queued by one test cannot touch another's row.
 EMAIL_IDS = itertools.count(700_000)
@@ -46,7 +53,8 @@ EXPECTED = {"anonymous": 302, "client": 403, "specialist": 403, "admin": 200, "b
 @pytest.mark.parametrize("route", GET_ROUTES)
 def test_get_routes(app, db, world, kind, route):
     browser, _ = visitor(app, db, kind)
-    response = browser.get(route.format(**world))
+    # Read to the end and closed, as a server does (the export is streamed).
+    response = browser.get(route.format(**world), buffered=True)
     assert response.status_code == EXPECTED[kind]
     if kind == "anonymous":
         assert "/login?next=" in response.headers["Location"]

@@ -102,6 +102,9 @@ EXPECTED = {
                                         obj="consultation", owner="specialist"),
     "specialist.reject_request": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, FORBIDDEN, BLOCKED),
                                         obj="consultation", owner="specialist"),
+    "admin.dashboard":        Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
+    # Without its two dates the export answers with the overview's form and the errors next to the fields.
+    "admin.export_consultations": Access(GET=(LOGIN, FORBIDDEN, FORBIDDEN,  INVALID,    BLOCKED), POST=NONE),
     "admin.users":            Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
     "admin.log":              Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
     "admin.emails":           Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
@@ -121,7 +124,7 @@ EXPECTED = {
 # fmt: on
 
 ACTORS = ("anonymous", "client", "specialist", "admin", "blocked client", "blocked specialist", "blocked admin")
-HOMES = {"client": "/client/slots", "specialist": "/specialist/calendar", "admin": "/admin/users"}
+HOMES = {"client": "/client/slots", "specialist": "/specialist/calendar", "admin": "/admin"}
 BLOCKED_WORDS = "Your account is blocked"
 MISSING_ID = 2_000_000_000
 # Only the url_map is read from this app; the tests run against one wired to the test database.
