@@ -29,4 +29,4 @@ EXPOSE 8000
 
 ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
 # Extra gunicorn options can be given through GUNICORN_CMD_ARGS.
-CMD ["gunicorn", "--workers", "2", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "wsgi:app"]
+CMD ["gunicorn", "--workers", "2", "--timeout", "300", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "wsgi:app"]

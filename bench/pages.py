@@ -130,6 +130,7 @@ def discover(sessions: dict, deep_pages: int) -> list[Page]:
         Page("profile_busy", "/specialists/<busy> (anonymous)", busy_profile, None, p99_target_ms=100),
         booking,
         *api_pages(client, deep_pages),
+        Page("admin_overview", "/admin overview (12 weeks of figures)", "/admin", admin),
         # Measured again last: the baseline is the mean of both, so a drift in the machine's load shows.
         Page("hello_end", "/bench/hello again (baseline)", "/bench/hello", None, p99_target_ms=0, ratio_target=0),
     ]

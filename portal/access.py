@@ -59,6 +59,7 @@ NAVIGATION = {
         ("specialist.consultations", _l("Requests")),
     ),
     "admin": (
+        ("admin.dashboard", _l("Overview")),
         ("admin.users", _l("Users")),
         ("admin.log", _l("Moderation log")),
         ("admin.emails", _l("Email delivery")),

@@ -46,6 +46,7 @@ ENV_NAMES = {
     "EMAIL_RETRY_INTERVALS",
     "MAX_CONTENT_LENGTH",
     "TRUSTED_PROXIES",
+    "ADMIN_CONTACT_EMAIL",
 }
 
 
@@ -147,6 +148,8 @@ def load_config(overrides: dict | None = None) -> dict:
         ],
         # Reverse proxies in front of the portal whose X-Forwarded-* headers are believed (portal/proxy.py).
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
+        # Shown to blocked users as the way to reach the admins; nothing is shown when unset.
+        "ADMIN_CONTACT_EMAIL": (env.get("ADMIN_CONTACT_EMAIL") or "").strip() or None,
         "PAGE_SIZE": 20,
         "CLOCK": None,
     }

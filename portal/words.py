@@ -62,3 +62,21 @@ def reason_labels() -> dict:
 def email_state_label(state: str) -> str:
     """The word shown for an outbox state."""
     return {"queued": _("queued"), "sent": _("sent"), "failed": _("failed")}.get(state, state)
+
+
+def email_kind_label(kind: str) -> str:
+    """What an outgoing email is about, in words ("Slot deleted" for `slot_deleted`); a kind without words
+    of its own is shown as its stored name made readable."""
+    words = {
+        "confirm_account": _l("Email confirmation"),
+        "reset_password": _l("Password reset"),
+        "password_changed": _l("Password changed"),
+        "new_request": _l("New request"),
+        "request_accepted": _l("Request accepted"),
+        "request_rejected": _l("Request rejected"),
+        "request_cancelled": _l("Cancelled by client"),
+        "slot_changed": _l("Slot changed"),
+        "slot_deleted": _l("Slot deleted"),
+    }
+    found = words.get(kind)
+    return str(found) if found is not None else kind.replace("_", " ").capitalize()

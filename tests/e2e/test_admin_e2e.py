@@ -1,6 +1,7 @@
 """In Chromium: an admin finds a user, blocks them while they browse, unblocks them, reads the log."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -10,6 +11,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import ModerationLog, OutboxEmail, User
 from tests.factories import make_user
+from tests.support.activity import Activity, generate
 from tests.support.browser import log_in
 
 pytestmark = pytest.mark.e2e
@@ -25,6 +27,8 @@ def test_admin_blocks_a_user_who_is_browsing_then_unblocks(page, new_page, db):
     expect(user_page.get_by_role("button", name="Log out")).to_be_visible()
 
     log_in(page, "root")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()  # the admin's home
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
     expect(page.get_by_role("heading", name="Users")).to_be_visible()
     page.get_by_label("Search").fill("PETROVA@ex")
     page.get_by_role("button", name="Search").click()
@@ -32,9 +36,13 @@ def test_admin_blocks_a_user_who_is_browsing_then_unblocks(page, new_page, db):
     expect(rows).to_have_count(1)
     row = rows.first
     expect(row).to_contain_text("mira.petrova@example.com")
-    row.get_by_label("Reason").fill("Abusive messages")
-    row.get_by_role("button", name="Block").click()
+    # Block always goes through the confirmation page, where the reason is written.
+    row.get_by_role("link", name="Block mira").click()
+    expect(page.get_by_role("heading", name="Block mira?")).to_be_visible()
+    page.get_by_label("Reason").fill("Abusive messages")
+    page.get_by_role("button", name="Block", exact=True).click()
     expect(page.locator(".alert-success")).to_contain_text("mira is blocked")
+    expect(page.get_by_label("Search")).to_have_value("PETROVA@ex")  # back on the same list
     expect(row).to_contain_text("Abusive messages")
 
     # The user's open page: the very next navigation shows why they are out.
@@ -108,7 +116,14 @@ def _seed_admin_pages() -> None:
             )
         )
     emails = [
-        ("sent", 1, None, "anna.kuznetsova@example.com", "accepted", "Your consultation with dr_olga is accepted"),
+        (
+            "sent",
+            1,
+            None,
+            "anna.kuznetsova@example.com",
+            "request_accepted",
+            "Your consultation with dr_olga is accepted",
+        ),
         (
             "failed",
             5,
@@ -139,14 +154,18 @@ def _seed_admin_pages() -> None:
 
 @pytest.mark.parametrize("locale", ["en", "ru"])
 def test_admin_pages_screenshots(new_page, db, screenshot, clock, locale):
-    """Users (search and filters), block confirmation, log and email delivery; desktop and phone."""
+    """Overview, users (search and filters), block confirmation, log and email delivery; desktop and phone."""
     clock.set(datetime(2026, 11, 26, 14, 30, tzinfo=UTC))
     _seed_admin_pages()
     make_user("admin", username=f"admin_{locale}", locale=locale, timezone="Europe/Moscow", created_at=utcnow())
     target = db.session.scalar(select(User.id).where(User.username == "moderator"))
+    generate(Activity(utcnow(), ZoneInfo("Europe/Moscow"), per_week=(8, 30), empty=(5,), seed=3))
     for width, label in ((1280, "desktop"), (390, "phone")):
         page = new_page(locale=f"{locale}-RU" if locale == "ru" else "en-US", javascript=False, width=width)
         log_in(page, f"admin_{locale}")
+        page.goto("/admin")
+        expect(page.locator("svg.chart")).to_have_count(4)
+        screenshot(page, f"admin-overview-{locale}-{label}")
         page.goto("/admin/users")
         screenshot(page, f"admin-users-{locale}-{label}")
         page.goto("/admin/users?q=example.com&role=specialist&blocked=no")

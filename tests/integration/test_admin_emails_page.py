@@ -49,16 +49,18 @@ def test_outbox_rows_show_their_delivery_details_and_filter_by_state(admin_brows
     now = utcnow()
     sent = outbox_row(db, state="sent", attempts=1, sent_at=now, recipient="sent@example.com")
     failed = outbox_row(
-        db, state="failed", attempts=3, last_error="SMTPRecipientsRefused: 550 mailbox unavailable", kind="accepted"
+        db, state="failed", attempts=3, last_error="SMTPRecipientsRefused: 550 mailbox unavailable", kind="slot_deleted"
     )
     queued = outbox_row(db, state="queued", recipient="queued@example.com")
     page = admin_browser.get("/admin/emails")
     assert page.status_code == 200
     found = rows(page)
     assert list(found) == [queued.id, failed.id, sent.id]
-    assert "sent@example.com" in found[sent.id] and found[sent.id].count("<time datetime=") == 2
+    assert "sent<wbr>@example.com" in found[sent.id] and found[sent.id].count("<time datetime=") == 2
     assert (
-        "550 mailbox unavailable" in found[failed.id] and ">3<" in found[failed.id] and "accepted" in found[failed.id]
+        "550 mailbox unavailable" in found[failed.id]
+        and ">3<" in found[failed.id]
+        and "Slot deleted" in found[failed.id]
     )
     assert "New request for your slot" in found[queued.id]
     assert ">Retry</button>" in found[failed.id]
@@ -140,7 +142,35 @@ def test_redis_down_shows_unavailable_not_an_error(app, admin_browser, db, monke
     monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
     response = admin_browser.get("/admin/emails")
     assert response.status_code == 200
-    assert response.get_data(as_text=True).count(">unavailable<") == 2
+    text = response.get_data(as_text=True)
+    assert text.count(">unavailable<") == 2
+    # ...and says why, and what it means for the emails.
+    assert 'id="queue-unavailable"' in text and "Redis does not answer" in text and "queued again" in text
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    text = admin_browser.get("/admin/emails").get_data(as_text=True)
+    assert text.count(">unavailable<") == 2 and "REDIS_URL is not set" in text
+
+
+def test_queue_figures_need_no_explanation_when_redis_answers(admin_browser, db):
+    assert 'id="queue-unavailable"' not in admin_browser.get("/admin/emails").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("kind", "en", "ru"),
+    [
+        ("slot_deleted", "Slot deleted", "Слот удалён"),
+        ("new_request", "New request", "Новая заявка"),
+        ("confirm_account", "Email confirmation", "Подтверждение адреса"),
+        ("some_future_kind", "Some future kind", "Some future kind"),
+    ],
+)
+def test_email_kinds_are_named_in_words(app, db, kind, en, ru):
+    """The kind of each email in the reader's language, never its stored name."""
+    outbox_row(db, state="sent", attempts=1, kind=kind)
+    for locale, words in (("en", en), ("ru", ru)):
+        browser = logged_in_browser(app, make_user("admin", locale=locale))
+        text = browser.get("/admin/emails").get_data(as_text=True)
+        assert f'<span class="subline kind">{words}</span>' in text, locale
 
 
 @pytest.mark.clock

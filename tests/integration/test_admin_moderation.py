@@ -136,7 +136,7 @@ def test_blocking_an_admin_needs_the_confirmation_step(app, db):
     admin, target = make_user("admin"), make_user("admin", username="colleague")
     browser, target_browser = logged_in_browser(app, admin), logged_in_browser(app, target)
 
-    page = block(browser, target, "Left the team")
+    page = block(browser, target, "Left the team", confirm="")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "This is an administrator account." in text
     assert 'name="confirm" value="yes"' in text and "Left the team" in text  # the reason is kept
@@ -147,6 +147,26 @@ def test_blocking_an_admin_needs_the_confirmation_step(app, db):
     assert fresh(db, target).is_blocked
     assert log_entries(db) == [("block", admin.id, target.id, "Left the team")]
     assert_blocked_page(target_browser.get("/admin/users"))
+
+
+def test_every_block_goes_through_the_confirmation_page(app, db):
+    admin, target = make_user("admin"), make_user("client", username="quiet")
+    browser = logged_in_browser(app, admin)
+    row = browser.get("/admin/users?q=quiet").get_data(as_text=True)
+    row = row[row.index(f'<tr id="user-{target.id}"') :]
+    row = row[: row.index("</tr>")]
+    # The list offers a link to the confirmation page (coming back to this list), no form that blocks at once.
+    assert f'href="/admin/users/{target.id}/block?next=/admin/users%3Fq%3Dquiet"' in row
+    assert "<form" not in row and 'name="reason"' not in row
+    page = browser.get(f"/admin/users/{target.id}/block?next=/admin/users%3Fq%3Dquiet").get_data(as_text=True)
+    assert 'name="reason"' in page and 'name="confirm" value="yes"' in page and 'value="/admin/users?q=quiet"' in page
+    # A post that skipped the page (a crafted form, an old page) answers with the page and blocks nothing.
+    skipped = block(browser, target, "Spam", confirm="")
+    assert skipped.status_code == 200 and "Block quiet?" in skipped.get_data(as_text=True)
+    assert not fresh(db, target).is_blocked and log_entries(db) == []
+    done = block(browser, target, "Spam")
+    assert done.status_code == 303 and fresh(db, target).is_blocked
+    assert log_entries(db) == [("block", admin.id, target.id, "Spam")]
 
 
 def test_block_and_unblock_of_a_missing_user_answer_404(app, db):
@@ -216,7 +236,9 @@ def test_racing_admins_produce_one_block_and_one_log_entry(app, db):
         result = {}
         request = threading.Thread(
             target=lambda: result.update(
-                response=client.post(f"/admin/users/{user.id}/block", data={"csrf_token": token, "reason": "from A"})
+                response=client.post(
+                    f"/admin/users/{user.id}/block", data={"csrf_token": token, "reason": "from A", "confirm": "yes"}
+                )
             )
         )
         request.start()
@@ -256,6 +278,33 @@ def test_the_confirmation_page_only_links_back_to_this_site(app, db):
     admin, target = make_user("admin"), make_user("admin")
     browser = logged_in_browser(app, admin)
     for bad in ("javascript:alert(1)", "https://evil.example/", "//evil.example"):
-        text = block(browser, target, next=bad).get_data(as_text=True)
+        text = block(browser, target, next=bad, confirm="").get_data(as_text=True)
         assert bad not in text and 'href="/admin/users"' in text
     assert browser.get(f"/admin/users/{target.id}/block?next=/admin/users%3Frole%3Dadmin").status_code == 200
+
+
+def test_the_blocked_page_tells_how_to_reach_the_admins_when_an_address_is_set(app, db, monkeypatch):
+    admin, user, other = make_user("admin"), make_user("client", locale="ru"), make_user("client")
+    russian, english = logged_in_browser(app, user), logged_in_browser(app, other)
+    admin_browser = logged_in_browser(app, admin)
+    block(admin_browser, user, "Spam")
+    block(admin_browser, other, "Spam")
+    monkeypatch.setitem(app.config, "ADMIN_CONTACT_EMAIL", "moderators@example.org")
+    page = russian.get("/client/slots")
+    assert page.status_code == 403 and "Ваш аккаунт заблокирован" in page.get_data(as_text=True)
+    link = '<a href="mailto:moderators@example.org">moderators@example.org</a>'
+    assert f"Написать им можно по адресу {link}." in page.get_data(as_text=True)
+    monkeypatch.setitem(app.config, "ADMIN_CONTACT_EMAIL", None)
+    page = english.get("/client/slots")
+    assert_blocked_page(page)
+    assert "mailto:" not in page.get_data(as_text=True) and "write to them" not in page.get_data(as_text=True)
+
+
+def test_the_admins_address_comes_from_the_environment():
+    from portal.config import load_config
+
+    base = {"DATABASE_URL": "postgresql://unused.invalid/portal", "SECRET_KEY": "x"}
+    assert (
+        load_config({**base, "ADMIN_CONTACT_EMAIL": " help@example.org "})["ADMIN_CONTACT_EMAIL"] == "help@example.org"
+    )
+    assert load_config({**base, "ADMIN_CONTACT_EMAIL": ""})["ADMIN_CONTACT_EMAIL"] is None

@@ -44,7 +44,7 @@ def test_create_admin_makes_a_confirmed_admin_who_can_log_in(cli, app, db):
     assert (admin.role, admin.email, admin.is_blocked) == ("admin", "Root@example.com", False)
     assert admin.confirmed_at is not None
     response = isolated_client(app).submit("/login", {"login": "root", "password": STRONG})
-    assert response.headers["Location"] == "/admin/users"
+    assert response.headers["Location"] == "/admin"
 
 
 @pytest.mark.parametrize(

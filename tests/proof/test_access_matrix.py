@@ -115,13 +115,17 @@ EXPECTED = {
                                         obj="consultation", owner="specialist"),
     "specialist.reject_request": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, FORBIDDEN, BLOCKED),
                                         obj="consultation", owner="specialist"),
+    "admin.dashboard":        Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
+    # Without its two dates the export answers with the overview's form and the errors next to the fields.
+    "admin.export_consultations": Access(GET=(LOGIN, FORBIDDEN, FORBIDDEN,  INVALID,    BLOCKED), POST=NONE),
     "admin.users":            Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
     "admin.log":              Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
     "admin.emails":           Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
-    # An admin's "own" user is their own account: the block page says they cannot, the POST refuses with a message.
+    # An admin's "own" user is their own account: the block page says they cannot. A POST without the
+    # confirmation page's `confirm` answers with that page (no one-click block).
     "admin.block":            Access(GET=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=OK, others=OK, missing=NOT_FOUND),
                                           BLOCKED),
-                                     POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=BACK, others=BACK,
+                                     POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=OK, others=OK,
                                                                                 missing=NOT_FOUND), BLOCKED),
                                      obj="user", owner="admin"),
     "admin.unblock":          Access(GET=NONE, POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=BACK, others=BACK,
@@ -140,7 +144,7 @@ EXPECTED = {
 API_OPERATIONS = "api."
 
 ACTORS = ("anonymous", "client", "specialist", "admin", "blocked client", "blocked specialist", "blocked admin")
-HOMES = {"client": "/client/slots", "specialist": "/specialist/calendar", "admin": "/admin/users"}
+HOMES = {"client": "/client/slots", "specialist": "/specialist/calendar", "admin": "/admin"}
 BLOCKED_WORDS = "Your account is blocked"
 MISSING_ID = 2_000_000_000
 # Only the url_map is read from this app; the tests run against one wired to the test database.

@@ -145,6 +145,8 @@ def pages_of(data) -> dict[str | None, list[tuple[str, str]]]:
             *[(f"requests-{s}", f"/specialist/consultations?status={s}") for s in ("cancelled", "all")],
         ],
         data.root: [
+            ("admin-overview", "/admin"),
+            ("admin-export-errors", "/admin/export/consultations.csv?from=2026-12-31&to=2026-12-01"),
             ("admin-profile", "/profile"),
             ("admin-users", "/admin/users"),
             ("admin-users-blocked", "/admin/users?blocked=yes"),

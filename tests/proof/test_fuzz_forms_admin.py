@@ -11,7 +11,7 @@ from sqlalchemy import select, text, update
 
 from portal.extensions import db
 from portal.models import ModerationLog, OutboxEmail, User
-from tests.factories import make_user
+from tests.factories import make_consultation, make_slot, make_user
 from tests.proof import fuzz_helpers
 from tests.proof.fuzz_helpers import (
     FUZZ,
@@ -54,7 +54,8 @@ def outbox_row(user, state: str, minutes: int) -> OutboxEmail:
 
 @pytest.fixture
 def scene(new_client, clock):
-    """An admin, a second admin, an active client, a blocked one, log entries and emails in every state."""
+    """An admin, a second admin, an active client, a blocked one, log entries, emails in every state and a
+    consultation requested on 8 December 2026."""
     clock.set(NOW)
     root = make_user("admin", username="root")
     deputy = make_user("admin", username="deputy")
@@ -64,8 +65,15 @@ def scene(new_client, clock):
     failed, sent = outbox_row(victim, "failed", 5), outbox_row(banned, "sent", 9)
     outbox_row(victim, "queued", 1)
     db.session.commit()
+    consultation = make_consultation(make_slot(banned, starts_at=NOW + timedelta(days=1)), victim, created_at=NOW)
     scene = SimpleNamespace(
-        root=root.id, deputy=deputy.id, victim=victim.id, banned=banned.id, failed=failed.id, sent=sent.id
+        root=root.id,
+        deputy=deputy.id,
+        victim=victim.id,
+        banned=banned.id,
+        failed=failed.id,
+        sent=sent.id,
+        consultation=consultation.id,
     )
     scene.admin = Poster(new_client(root), "/admin/users")
     scene.log_mark = db.session.scalar(select(ModerationLog.id))
@@ -157,3 +165,28 @@ def test_email_retry(scene, tally, data, which):
         retried = db.session.get(OutboxEmail, scene.failed)
         assert (retried.state, retried.attempts, retried.queued_at) == ("queued", 3, NOW)
         restore(scene)
+
+
+DAY = pick(
+    "2026-12-01", "2026-12-08", "2026-12-09", "2000-01-01", "2199-12-31"
+)  # odd dates come with the hostile values
+
+
+@FUZZ
+@given(params=form({"from": DAY, "to": DAY}))
+def test_export_dates(scene, tally, params):
+    """Any from/to: the CSV (200) or the overview with the errors next to the fields (422), never a 5xx, no write."""
+    before = fingerprint()
+    response = scene.admin.get("/admin/export/consultations.csv", params)
+    assert response.status_code in (200, 422), response.status_code
+    body = response.get_data()  # the whole stream, read to its end...
+    response.close()  # ...and closed, as a server does: the request's database session ends
+    if response.status_code == 200:
+        assert body.startswith("\ufeffid,status,".encode())
+        tally[
+            "accepted, with the consultation" if b"\r\n" + str(scene.consultation).encode() in body else "accepted"
+        ] += 1
+    else:
+        assert shows_form_error(response)
+        tally["refused"] += 1
+    assert fingerprint() == before

@@ -39,8 +39,8 @@ def test_a_block_made_on_one_process_stops_the_session_on_the_other_at_once(pair
 
     on_a = Browser(a.url)
     on_a.login(admin.username, PASSWORD)
-    users = on_a.get(f"/admin/users?q={client.username}")
-    form = page_form(users, action=f"/admin/users/{client.id}/block")
+    confirmation = on_a.get(f"/admin/users/{client.id}/block")
+    form = page_form(confirmation, action=f"/admin/users/{client.id}/block")
     done = on_a.post(form.action, form.values(reason="Spam"))
     assert done.status == 303
     assert f"{client.username} is blocked" in " ".join(on_a.follow(done).flashes())

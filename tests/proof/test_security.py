@@ -94,7 +94,7 @@ def test_every_form_with_a_next_field_returns_within_the_site(app, db, target):
             (f"/specialist/consultations/{pending[1]}/reject", {}),
         ],
         "admin": [
-            (f"/admin/users/{victim}/block", {}),
+            (f"/admin/users/{victim}/block", {"confirm": "yes"}),
             (f"/admin/users/{blocked}/unblock", {}),
             (f"/admin/emails/{failed.id}/retry", {}),
         ],

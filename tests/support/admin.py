@@ -2,8 +2,8 @@
 
 
 def block(admin_browser, user, reason: str = "", **extra):
-    """Submit the block form for `user`, as an admin coming from the users page."""
-    data = {"reason": reason, "next": "/admin/users"} | extra
+    """Submit the block confirmation page (confirm="" stands for a post that skipped it)."""
+    data = {"reason": reason, "next": "/admin/users", "confirm": "yes"} | extra
     return admin_browser.submit(f"/admin/users/{user.id}/block", data, from_url="/admin/users")
 
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from portal.blueprints.admin import delivery, routes  # noqa: E402,F401
+from portal.blueprints.admin import dashboard, delivery, routes  # noqa: E402,F401

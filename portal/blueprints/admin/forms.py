@@ -1,11 +1,13 @@
 """Admin forms: the list filters (GET) and the moderation buttons (POST with CSRF)."""
 
 from flask import request
-from wtforms import HiddenField, SelectField, StringField, SubmitField
-from wtforms.validators import Length, Optional
+from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from portal.blueprints.client.forms import reasonable_date
 from portal.forms import PortalForm
 from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_pgettext
 from portal.words import role_labels
 
 
@@ -20,7 +22,7 @@ class FilterForm(PortalForm):
 
 
 class UserSearchForm(FilterForm):
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=254)], description=_l("Username or email"))
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=254)], description=_l("Username, name or email"))
     role = SelectField(
         _l("Role"),
         choices=[("", _l("All roles")), *role_labels().items()],
@@ -58,3 +60,22 @@ class BlockForm(ReturnForm):
         description=_l("Optional; shown to admins in the list and the log."),
     )
     confirm = HiddenField()
+
+
+class ExportForm(FilterForm):
+    """The days of the consultations export (`?from=…&to=…`), both included, in the admin's time zone."""
+
+    date_from = DateField(
+        lazy_pgettext("date range", "From"),
+        name="from",
+        validators=[InputRequired(message=_l("Choose a date.")), reasonable_date],
+    )
+    date_to = DateField(
+        lazy_pgettext("date range", "To"),
+        name="to",
+        validators=[InputRequired(message=_l("Choose a date.")), reasonable_date],
+    )
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("“To” cannot be before “From”."))

@@ -72,7 +72,7 @@ TRIGRAM = 3  # a search this long can use the trigram indexes
 
 
 def users_page(search: str = "", role: str = "", blocked: str = "", oldest_first: bool = False) -> Page:
-    """Users matching the search (username or email, any case) and filters."""
+    """Users matching the search (username, display name or email, any case) and filters."""
     shape = (len(search) >= TRIGRAM if search else None, bool(role), bool(blocked), _size())
     values = {"pattern": contains_pattern(search), "role": role, "blocked": blocked == "yes"}
     return _page(partial(_user_list, *shape), oldest_first=oldest_first, make=UserRow, params=values)
@@ -93,7 +93,9 @@ def _users_stmt(search: bool | None, role: bool, blocked: bool):
     conditions = []
     if search is not None:
         pattern = bindparam("pattern")
-        conditions.append(or_(contains(User.username, pattern), contains(User.email, pattern)))
+        # Each column has its trigram index: PostgreSQL ORs three bitmap index scans.
+        matches = (contains(column, pattern) for column in (User.username, User.display_name, User.email))
+        conditions.append(or_(*matches))
     if role:
         conditions.append(User.role == bindparam("role"))
     if blocked:

@@ -13,6 +13,7 @@ from portal.models import User
 from portal.pagination import Page
 from portal.services import moderation
 from portal.services.errors import DomainError
+from portal.words import email_kind_label
 
 
 def current_list_url() -> str:
@@ -28,7 +29,7 @@ def back_to_list():
 @bp.context_processor
 def admin_globals():
     """Helpers every admin template uses."""
-    return {"current_list_url": current_list_url}
+    return {"current_list_url": current_list_url, "email_kind_label": email_kind_label}
 
 
 @bp.route("/users")
@@ -55,22 +56,22 @@ def _confirm_page(target: User, form: BlockForm, status: int = 200):
 @bp.route("/users/<id:user_id>/block", methods=["GET", "POST"])
 @role_required("admin")
 def block(user_id: int):
-    """Block a user (a confirmation page for admins and for a reason that needs fixing)."""
+    """Block a user: the confirmation page with the reason, then the block itself."""
     target = db.get_or_404(User, user_id)
     form = BlockForm()
     if not form.is_submitted():
         return _confirm_page(target, form)
     if not form.validate():
         return _confirm_page(target, form, 422)
+    if form.confirm.data != "yes":
+        # Every block is confirmed on this page, with its reason: no one-click block, even by a crafted form.
+        return _confirm_page(target, form)
     try:
-        user = moderation.block_user(current_user, user_id, form.reason.data, confirmed=form.confirm.data == "yes")
+        user = moderation.block_user(current_user, user_id, form.reason.data, confirmed=True)
         db.session.commit()
     except moderation.UserMissing:
         db.session.rollback()
         abort(404)
-    except moderation.ConfirmationNeeded:
-        db.session.rollback()
-        return _confirm_page(target, form)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
