@@ -14,8 +14,8 @@ from portal.blueprints.admin.insights import CANCELLATIONS, WEEKS, weekly_figure
 from portal.extensions import db as _db
 from portal.models import Consultation, OutboxEmail, Slot, User
 from tests.factories import make_user
-from tests.integration.test_admin_moderation import login
 from tests.support.activity import Activity, generate
+from tests.support.auth import logged_in_browser
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Wednesday 11 November 2026, 10:00 in Berlin: the twelve weeks begin on Monday 24 August (summer time) and hold
@@ -166,7 +166,7 @@ def section(html: str, key: str) -> str:
 
 def test_the_overview_page_draws_each_series_and_tables_the_same_figures(activity, app, db):
     admin = make_user("admin", username="root", timezone="Europe/Berlin", created_at=NOW)
-    browser = login(app, admin)
+    browser = logged_in_browser(app, admin)
     response = browser.get("/admin")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -199,7 +199,7 @@ def test_the_overview_page_draws_each_series_and_tables_the_same_figures(activit
 
 def test_the_overview_is_the_admins_home_and_its_own_nav_entry(app, db):
     admin = make_user("admin", username="root")
-    browser = login(app, admin)
+    browser = logged_in_browser(app, admin)
     assert browser.get("/profile").status_code == 200
     for path, current in (("/admin", "Overview"), ("/admin/users", "Users")):
         html = browser.get(path).get_data(as_text=True)
@@ -210,7 +210,7 @@ def test_the_overview_in_russian(app, db, clock):
     """The words and the dates of the weeks in the admin's language."""
     clock.set(NOW)
     admin = make_user("admin", username="root", locale="ru", timezone="Europe/Berlin")
-    html = login(app, admin).get("/admin").get_data(as_text=True)
+    html = logged_in_browser(app, admin).get("/admin").get_data(as_text=True)
     for words in ("Обзор", "Заявки и ответы", "Отмены по причинам", "Новые пользователи", "Экспорт консультаций"):
         assert words in html, words
     assert '<time datetime="2026-11-09">9 нояб. 2026</time>' in html
@@ -218,12 +218,12 @@ def test_the_overview_in_russian(app, db, clock):
 
 @pytest.mark.parametrize("role", ["client", "specialist"])
 def test_only_admins_see_the_overview(app, db, role):
-    assert login(app, make_user(role)).get("/admin").status_code == 403
+    assert logged_in_browser(app, make_user(role)).get("/admin").status_code == 403
 
 
 def test_the_overview_runs_a_fixed_number_of_queries_at_two_sizes(app, db, clock, count_queries):
     clock.set(NOW)
-    browser = login(app, make_user("admin", username="root", timezone="Europe/Berlin"))
+    browser = logged_in_browser(app, make_user("admin", username="root", timezone="Europe/Berlin"))
 
     def measure() -> int:
         with count_queries() as q:

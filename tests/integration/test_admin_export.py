@@ -11,7 +11,7 @@ import pytest
 
 from portal.blueprints.admin.export import HEADER, neutralised
 from tests.factories import make_consultation, make_slot, make_user
-from tests.integration.test_admin_moderation import login
+from tests.support.auth import logged_in_browser
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 11, 10, 0, tzinfo=BERLIN)
@@ -70,7 +70,7 @@ def parsed(response) -> list[list[str]]:
 
 def test_the_export_holds_the_requests_of_the_days_asked_for(app, scene):
     admin, made = scene
-    response = download(login(app, admin))
+    response = download(logged_in_browser(app, admin))
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert (
@@ -138,7 +138,7 @@ def test_cells_a_spreadsheet_would_run_start_with_an_apostrophe(value, cell):
 
 def test_one_day_and_days_with_nothing(app, scene):
     admin, made = scene
-    browser = login(app, admin)
+    browser = logged_in_browser(app, admin)
     rows = parsed(download(browser, "2026-10-25", "2026-10-25"))
     assert [int(row[0]) for row in rows[1:]] == [made["dst"].id]
     empty = download(browser, "2027-01-01", "2027-01-31")
@@ -159,7 +159,7 @@ def test_one_day_and_days_with_nothing(app, scene):
 )
 def test_bad_dates_show_the_overview_with_the_error_next_to_the_field(app, scene, query, field, message):
     admin, _ = scene
-    response = login(app, admin).get(f"/admin/export/consultations.csv?{query}", buffered=True)
+    response = logged_in_browser(app, admin).get(f"/admin/export/consultations.csv?{query}", buffered=True)
     assert response.status_code == 422 and response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert f'<p class="field-error" id="{field}-error">{message}' in html
@@ -170,7 +170,7 @@ def test_bad_dates_show_the_overview_with_the_error_next_to_the_field(app, scene
 
 def test_the_overview_proposes_its_twelve_weeks(app, scene):
     admin, _ = scene
-    html = login(app, admin).get("/admin").get_data(as_text=True)
+    html = logged_in_browser(app, admin).get("/admin").get_data(as_text=True)
     assert 'action="/admin/export/consultations.csv"' in html and 'method="get"' in html
     assert re.search(r'<input [^>]*name="from"[^>]*type="date" value="2026-08-24">', html)
     assert re.search(r'<input [^>]*name="to"[^>]*type="date" value="2026-11-11">', html)
@@ -178,7 +178,7 @@ def test_the_overview_proposes_its_twelve_weeks(app, scene):
 
 @pytest.mark.parametrize("role", ["client", "specialist"])
 def test_only_admins_may_export(app, scene, role):
-    response = download(login(app, make_user(role)))
+    response = download(logged_in_browser(app, make_user(role)))
     assert response.status_code == 403 and "id,status" not in response.get_data(as_text=True)
 
 
