@@ -93,6 +93,7 @@ SHOTS = [
     ("client", "/client/slots", "client-slots"),
     ("specialist", "/specialist/calendar?week=2026-W50", "specialist-calendar"),
     ("specialist", "/specialist/consultations", "specialist-requests"),
+    ("admin", "/admin", "admin-overview"),
     ("admin", "/admin/users", "admin-users"),
 ]
 
