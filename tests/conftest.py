@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
 from portal import create_app
@@ -216,6 +217,21 @@ def _clear_redis(client, run_id):
         client.delete(*keys)
 
 
+def _empty_tables(attempts: int = 5) -> None:
+    """TRUNCATE every table; a job of the previous test still finishing can deadlock with it: try again."""
+    tables = ", ".join(t.name for t in reversed(_db.metadata.sorted_tables))
+    for attempt in range(attempts):
+        try:
+            with _db.engine.begin() as conn:
+                conn.execute(text("SET lock_timeout = '20s'"))
+                conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+            return
+        except OperationalError as error:
+            if "deadlock detected" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
+
+
 @pytest.fixture(autouse=True)
 def db(app, redis_client, run_id, session_clock):
     """Every test starts with empty tables, empty Redis keys and the real clock.
@@ -224,10 +240,7 @@ def db(app, redis_client, run_id, session_clock):
     this test under its outbox id."""
     session_clock.reset()
     with app.app_context():
-        tables = ", ".join(t.name for t in reversed(_db.metadata.sorted_tables))
-        with _db.engine.begin() as conn:
-            conn.execute(text("SET lock_timeout = '20s'"))
-            conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        _empty_tables()
         _clear_redis(redis_client, run_id)
         yield _db
         _db.session.remove()

@@ -8,7 +8,8 @@ from tests.support.auth import isolated_client
 
 # login page: none; log in: find the account; profile: load the session's user;
 # reset request: record it (the worker looks the address up, whoever it belongs to).
-EXPECTED = {"login page": 0, "log in": 1, "profile": 1, "reset request": 1}
+# The profile lists the account's API tokens: its second statement.
+EXPECTED = {"login page": 0, "log in": 1, "profile": 2, "reset request": 1}
 
 
 def add_accounts(prefix: str, n: int) -> None:
