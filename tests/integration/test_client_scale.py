@@ -4,13 +4,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import g
-from flask_babel import refresh
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 
 from portal.extensions import db as _db
 from portal.models import Consultation, Slot
 from tests.factories import make_user
+from tests.support.queries import explain, queries_for
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 SPECIALISTS = 20
@@ -52,22 +51,6 @@ def add_consultations(slot_ids, client_id: int, status_of) -> None:
     if rows:
         _db.session.execute(insert(Consultation), rows)
     _db.session.commit()
-
-
-def fresh_request_state() -> None:
-    """Tests share one app context, so forget what an earlier request cached: each counted request starts cold."""
-    for name in ("_login_user", "portal_catalogues", "now"):
-        g.pop(name, None)
-    refresh()  # Flask-Babel's cached locale and zone
-    _db.session.remove()
-
-
-def queries_for(client, count_queries, url: str) -> tuple[int, str]:
-    fresh_request_state()
-    with count_queries() as q:
-        response = client.get(url)
-    assert response.status_code == 200
-    return q.count, response.get_data(as_text=True)
 
 
 def next_link(html: str) -> str:
@@ -133,29 +116,3 @@ def test_lists_run_a_fixed_number_of_queries(client, auth, frozen, count_queries
     assert "ix_slots_live_starts_at" in plan
     assert "Sort" not in plan.splitlines()[1]  # rows come in index order: nothing sorts the whole set
     explain(client, "/client/consultations", "FROM consultations JOIN slots")
-
-
-def explain(client, url: str, marker: str) -> str:
-    """EXPLAIN ANALYZE the list query a page runs, with its real parameters."""
-    seen = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        if marker in statement:
-            seen.append((statement, parameters))
-
-    fresh_request_state()
-    event.listen(_db.engine, "before_cursor_execute", keep)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", keep)
-    (statement, parameters), *_ = seen
-    raw = _db.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("EXPLAIN ANALYZE " + statement, parameters)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    finally:
-        raw.close()
-    print(f"{url}:\n{plan}")
-    return plan

@@ -5,14 +5,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import g
-from flask_babel import refresh
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 
 from portal.blueprints.directory.queries import FREE_TIMES_MAX
 from portal.extensions import db as _db
 from portal.models import Consultation, Slot, User
 from tests.factories import make_user, password_hash
+from tests.support.queries import explain, queries_for
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 SPECIALTIES = ("Psychologist", "Lawyer", "Dietitian", "Coach")
@@ -75,22 +74,6 @@ def book_some(slot_ids, client_id: int) -> None:
     ]
     _db.session.execute(insert(Consultation), [{**row, "created_at": NOW, "updated_at": NOW} for row in rows])
     _db.session.commit()
-
-
-def fresh_request_state() -> None:
-    """Tests share one app context, so forget what an earlier request cached: each counted request starts cold."""
-    for name in ("_login_user", "portal_catalogues", "now"):
-        g.pop(name, None)
-    refresh()
-    _db.session.remove()
-
-
-def queries_for(browser, count_queries, url: str) -> tuple[int, str]:
-    fresh_request_state()
-    with count_queries() as q:
-        response = browser.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return q.count, response.get_data(as_text=True)
 
 
 def next_link(html: str) -> str | None:
@@ -166,29 +149,3 @@ def test_public_pages_run_a_fixed_number_of_queries(client, app, auth, frozen, c
     assert "Sort" not in plan.split("SubPlan")[0]
     plan = explain(anonymous, "/specialists/busy", "FROM slots JOIN users")
     assert "ix_slots_specialist_id_starts_at" in plan
-
-
-def explain(browser, url: str, marker: str) -> str:
-    """EXPLAIN ANALYZE the first statement of a page that holds `marker`, with its real parameters."""
-    seen = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        if marker in statement:
-            seen.append((statement, parameters))
-
-    fresh_request_state()
-    event.listen(_db.engine, "before_cursor_execute", keep)
-    try:
-        assert browser.get(url).status_code == 200
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", keep)
-    (statement, parameters), *_ = seen
-    raw = _db.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("EXPLAIN ANALYZE " + statement, parameters)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    finally:
-        raw.close()
-    print(f"{url}:\n{statement}\n{plan}")
-    return plan
