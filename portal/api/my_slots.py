@@ -108,6 +108,8 @@ def edit_my_slot(data: dict, slot_id: int):
     """
     user = caller()
     slot = access.get_own_slot_or_404(user, slot_id)
+    if not data:  # a missing or empty body changes nothing: say so rather than answer as if it did
+        raise DomainError(_("Send at least one of starts_at, ends_at, note or specialist."))
     zone = slots_service.zone_of(user)
     start = data["starts_at"].astimezone(zone) if "starts_at" in data else None
     end = data["ends_at"].astimezone(zone) if "ends_at" in data else None

@@ -223,9 +223,10 @@ def test_everything_works_without_javascript(new_page, db, clock):
     # Block a user from the admin page.
     admin = new_page(javascript=False)
     log_in(admin, "root")
-    row = admin.locator(f"#user-{troll.id}")
-    row.get_by_label("Reason").fill("Insults other users")
-    row.get_by_role("button", name="Block").click()
+    admin.goto("/admin/users")
+    admin.locator(f"#user-{troll.id}").get_by_role("link", name="Block").click()  # the confirmation page
+    admin.get_by_label("Reason").fill("Insults other users")
+    admin.get_by_role("button", name="Block").click()
     expect(admin.locator(".alert-success")).to_contain_text("troll is blocked")
     db.session.expire_all()
     blocked = db.session.get(User, troll.id)
