@@ -1,11 +1,9 @@
 """Calendar feeds over HTTP: the private address on the profile and its reset, 404s, ETag/304, a fixed number
 of statements, and the migration that gives existing accounts their address."""
 
-import os
 import re
 import subprocess
 import sys
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg2
@@ -125,23 +123,6 @@ def test_a_feed_is_two_statements_whatever_the_history(app, db, clock, count_que
         sizes.append(len(events_of(response.get_data())))
     assert counts == [(2, 2), (2, 2)], counts
     assert sizes == [3, 93]
-
-
-@pytest.fixture
-def empty_database():
-    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
-    base = os.environ["TEST_DATABASE_URL"]
-    name = f"portal_feed_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        yield base.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_the_migration_gives_existing_accounts_a_feed_each(worker_env, empty_database):

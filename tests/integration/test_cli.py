@@ -1,10 +1,8 @@
 """The command line: create-admin, seed-demo, outbox drain, and migrations on an empty PostgreSQL (also
 several at once)."""
 
-import os
 import subprocess
 import sys
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg2
@@ -118,23 +116,6 @@ def test_outbox_drain_requeues_what_is_unsent(app_config, run_id, clock, db, red
 def test_worker_needs_redis(app_config, worker_env):
     result = flask_cli({**worker_env, "REDIS_URL": ""}, "worker", "--burst")
     assert result.returncode != 0 and "REDIS_URL is not set" in result.stderr
-
-
-@pytest.fixture
-def empty_database():
-    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
-    base = os.environ["TEST_DATABASE_URL"]
-    name = f"portal_migrate_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        yield base.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_upgrade_on_an_empty_database_then_check_reports_nothing_pending(worker_env, empty_database):
