@@ -2,8 +2,10 @@
 
 from portal.models.account_request import REQUEST_KINDS, AccountEmailRequest
 from portal.models.api_token import ApiToken
+from portal.models.availability import Availability, DayOff, WorkingHours
 from portal.models.base import Base, utcnow
 from portal.models.moderation import ModerationLog
+from portal.models.notice import NOTICE_KINDS, ConsultationNotice
 from portal.models.outbox import OutboxEmail
 from portal.models.slot import ACTIVE_STATUSES, CANCEL_REASONS, MESSAGE_MAX, STATUSES, Consultation, Slot
 from portal.models.token import AuthToken
@@ -18,6 +20,11 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "AccountEmailRequest",
+    "Availability",
+    "ConsultationNotice",
+    "DayOff",
+    "NOTICE_KINDS",
+    "WorkingHours",
     "AuthToken",
     "Base",
     "Consultation",

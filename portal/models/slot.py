@@ -3,13 +3,13 @@
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, case, text
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, case, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
 from portal.models.user import User
 
-STATUSES = ("pending", "accepted", "rejected", "cancelled", "cancelled_by_specialist")
+STATUSES = ("pending", "accepted", "rejected", "cancelled", "cancelled_by_specialist", "expired")
 ACTIVE_STATUSES = ("pending", "accepted")
 CANCEL_REASONS = ("Health", "Personal", "Found_another_specialist", "Other")
 MESSAGE_MAX = 500  # characters of a client's message to the specialist
@@ -37,6 +37,8 @@ class Slot(Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     note: Mapped[Optional[str]] = mapped_column(String(255))
+    # Made from the specialist's working hours (SPEC §12) rather than published by hand.
+    generated: Mapped[bool] = mapped_column(default=False, server_default=false())
     deleted_at: Mapped[Optional[datetime]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -54,7 +56,7 @@ class Consultation(Base):
     __tablename__ = "consultations"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('pending', 'accepted', 'rejected', 'cancelled', 'cancelled_by_specialist')",
+            "status IN ('pending', 'accepted', 'rejected', 'cancelled', 'cancelled_by_specialist', 'expired')",
             name="status",
         ),
         # At most one accepted consultation per slot: no double booking.
@@ -90,6 +92,9 @@ class Consultation(Base):
     accepted_at: Mapped[Optional[datetime]]
     rejected_at: Mapped[Optional[datetime]]
     cancelled_at: Mapped[Optional[datetime]]
+    expired_at: Mapped[Optional[datetime]]
+    # A request for a new time that replaces this accepted consultation once the specialist accepts it (SPEC §13).
+    rescheduled_from_id: Mapped[Optional[int]] = mapped_column(ForeignKey("consultations.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     slot: Mapped[Slot] = relationship(lazy="raise")

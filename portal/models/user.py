@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ColumnElement, Index, String, Text, and_, func, text
+from sqlalchemy import CheckConstraint, ColumnElement, Index, String, Text, and_, func, text, true
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,6 +47,8 @@ class User(UserMixin, Base):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     # Addresses the calendar feed (/feeds/<token>.ics); a random id, not a secret derived from anything.
     feed_token: Mapped[Optional[str]] = mapped_column(String(64), default=new_feed_token)
+    # Profile checkbox "Email me reminders" (SPEC §13), on by default.
+    reminders_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def get_id(self) -> str:

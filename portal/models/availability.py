@@ -1,0 +1,73 @@
+"""A specialist's working hours, the booking rules they set, and their days off (SPEC §12)."""
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import Base, utcnow
+
+# What applies to a specialist who has never saved the availability page (their manual slots only).
+DEFAULT_SESSION_MINUTES = 60
+DEFAULT_BREAK_MINUTES = 0
+DEFAULT_NOTICE_HOURS = 0
+DEFAULT_HORIZON_DAYS = 365
+DEFAULT_CUTOFF_HOURS = 0
+
+
+class Availability(Base):
+    """One row per specialist who has saved the availability page: the rules for generating and booking slots."""
+
+    __tablename__ = "availabilities"
+    __table_args__ = (
+        CheckConstraint("session_minutes BETWEEN 15 AND 240", name="session_minutes"),
+        CheckConstraint("break_minutes BETWEEN 0 AND 120", name="break_minutes"),
+        CheckConstraint("notice_hours BETWEEN 0 AND 720", name="notice_hours"),
+        CheckConstraint("horizon_days BETWEEN 1 AND 365", name="horizon_days"),
+        CheckConstraint("cutoff_hours BETWEEN 0 AND 720", name="cutoff_hours"),
+    )
+
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    session_minutes: Mapped[int] = mapped_column(default=DEFAULT_SESSION_MINUTES)
+    break_minutes: Mapped[int] = mapped_column(default=DEFAULT_BREAK_MINUTES)
+    notice_hours: Mapped[int] = mapped_column(default=DEFAULT_NOTICE_HOURS)
+    horizon_days: Mapped[int] = mapped_column(default=DEFAULT_HORIZON_DAYS)
+    cutoff_hours: Mapped[int] = mapped_column(default=DEFAULT_CUTOFF_HOURS)
+    # Slots have been generated up to this instant; the daily extension continues from here.
+    generated_until: Mapped[Optional[datetime]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WorkingHours(Base):
+    """One range of one weekday (0 = Monday), in minutes from midnight of the specialist's zone."""
+
+    __tablename__ = "working_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute", name="range"),
+        Index("ix_working_hours_specialist_id_weekday", "specialist_id", "weekday", "start_minute"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    start_minute: Mapped[int] = mapped_column(SmallInteger)
+    end_minute: Mapped[int] = mapped_column(SmallInteger)
+
+
+class DayOff(Base):
+    """A period (whole days in the specialist's zone, both ends included) with no generated slots."""
+
+    __tablename__ = "days_off"
+    __table_args__ = (
+        CheckConstraint("last_day >= first_day", name="order"),
+        Index("ix_days_off_specialist_id_first_day", "specialist_id", "first_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    note: Mapped[Optional[str]] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
