@@ -4,7 +4,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_interval, format_time
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, get_timezone, get_translations
 from flask_babel.speaklater import LazyString
@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["dt"] = time_tag
     app.jinja_env.filters["day"] = day_tag
     app.jinja_env.filters["minutes"] = minutes_text
+    app.jinja_env.globals["date_range"] = date_range_text
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale
 
@@ -176,6 +177,20 @@ def day_tag(value) -> Markup:
     """A calendar date (no time) as <time datetime="YYYY-MM-DD">."""
     text = date_text(value, _viewer()[0], "EEE, d MMM")
     return TIME_TAG % (value.isoformat(), text)
+
+
+# The portal's English puts the day before the month ("Mon, 7 Dec"): its ranges read so too.
+_RANGE_LOCALE = {"en": "en_GB"}
+
+
+@lru_cache(maxsize=1024)
+def _range_text(first: date, last: date, locale: str) -> str:
+    return format_interval(first, last, "yMMMd", locale=_RANGE_LOCALE.get(locale, locale))
+
+
+def date_range_text(first: date, last: date) -> str:
+    """Two days as one range in the viewer's language: "30 Nov – 6 Dec 2026", "7–13 дек. 2026 г."."""
+    return _range_text(first, last, _viewer()[0])
 
 
 def minutes_text(minutes: int) -> str:

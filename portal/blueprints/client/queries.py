@@ -23,6 +23,7 @@ class SlotFilters:
     date_from: date | None = None
     date_to: date | None = None
     timezone: str = "UTC"
+    whole_specialty: bool = False  # the page's select names a whole specialty; the API's filter is a part of one
 
 
 def day_start(day: date, tz: str) -> datetime:
@@ -93,6 +94,7 @@ class OfferedSlot(WithSpecialist):
     display_name: str | None
     specialty: str | None
     mine: int | None  # the client's own request on it: its rank, None without one
+    busy: bool  # the client has an accepted consultation at an overlapping time
 
     @property
     def my_state(self) -> str | None:
@@ -103,9 +105,10 @@ class OfferedSlot(WithSpecialist):
 @cache
 def _offered_slots() -> Select:
     """The finder's base statement, built once (building it costs more than running it); `now` and the
-    client's id bound per call. The client's own request on each slot comes in the same query."""
+    client's id bound per call. The client's own request on each slot, and whether the client is busy at its
+    time, come in the same query."""
     columns = (Slot.id, Slot.starts_at, Slot.ends_at, Slot.note, User.username, User.display_name, User.specialty)
-    return select(*columns, own_request()).join(Slot.specialist).where(offered())
+    return select(*columns, own_request(), busy()).join(Slot.specialist).where(offered())
 
 
 def matching_specialists(filters: SlotFilters) -> list[int] | None:
@@ -121,7 +124,9 @@ def matching_specialists(filters: SlotFilters) -> list[int] | None:
     if filters.specialist:
         pattern = contains_pattern(filters.specialist)
         stmt = stmt.where(or_(contains(User.username, pattern), contains(User.display_name, pattern)))
-    if filters.specialty:
+    if filters.specialty and filters.whole_specialty:
+        stmt = stmt.where(func.lower(User.specialty) == func.lower(filters.specialty))
+    elif filters.specialty:
         stmt = stmt.where(contains(User.specialty, contains_pattern(filters.specialty)))
     return list(db.session.scalars(stmt))
 

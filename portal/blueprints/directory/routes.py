@@ -15,6 +15,7 @@ from portal.blueprints.directory.forms import BookForm, DirectoryFilterForm
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import gettext as _
+from portal.rows import by_day
 from portal.search import contains_pattern
 from portal.services import DomainError, booking
 
@@ -33,7 +34,7 @@ def _viewer_zone() -> str:
 def specialists():
     """The directory: active specialists by name, with search, specialty and their next free time."""
     form = DirectoryFilterForm(request.args)
-    form.set_specialties(queries.specialties())
+    form.specialty.set_specialties(queries.specialties())
     form.validate()
     search = form.q.data if not form.q.errors else ""
     specialty = form.specialty.data if not form.specialty.errors else ""
@@ -62,17 +63,6 @@ def _first_day(value: str | None, today: date) -> date:
     return min(max(day, today), LATEST)
 
 
-def _by_day(times, zone: ZoneInfo) -> list[tuple[date, list]]:
-    """Free times grouped under their calendar day in the viewer's zone, in order."""
-    days: list[tuple[date, list]] = []
-    for time in times:
-        day = time.starts_at.astimezone(zone).date()
-        if not days or days[-1][0] != day:
-            days.append((day, []))
-        days[-1][1].append(time)
-    return days
-
-
 def _one_length(times) -> int | None:
     """The length of every session in the window when they are all alike (said once, not under each time)."""
     lengths = {time.duration_minutes for time in times}
@@ -96,7 +86,7 @@ def profile(username: str):
     return render_template(
         "directory/profile.html",
         specialist=specialist,
-        days=_by_day(times, zone),
+        days=by_day(times, zone),
         truncated=truncated,
         first=first,
         last=first + timedelta(days=WINDOW_DAYS - 1),
