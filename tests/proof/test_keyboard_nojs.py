@@ -102,7 +102,8 @@ def test_booking_journey_by_keyboard_only(new_page, db, clock, screenshot):
     expect(client).to_have_url(re.compile(r"/client/slots(#main)?$"))
     tab_to(client, "#specialty")
     assert_focus_visible(client)
-    client.keyboard.type("Psych")
+    client.keyboard.type("Psych")  # a select picks the option its typed letters begin
+    tab_to(client, "form[role=search] button[type=submit]")
     activate(client)
     expect(client).to_have_url(re.compile(r"specialty=Psych"))
     expect(client.locator("tbody tr")).to_have_count(1)
@@ -111,6 +112,7 @@ def test_booking_journey_by_keyboard_only(new_page, db, clock, screenshot):
     screenshot(client, "keyboard-focus-request-button")
     activate(client)
     expect(client.locator(".alert-success")).to_contain_text("Your request is sent")
+    expect(client).to_have_url(re.compile(rf"/client/slots\?.*specialty=Psychologist[^#]*#slot-{wanted.id}$"))
     request = db.session.scalars(select(Consultation)).one()
     assert (request.slot_id, request.status) == (wanted.id, "pending")
 
