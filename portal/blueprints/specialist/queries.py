@@ -34,19 +34,24 @@ class SlotRow:
         return "pending" if self.pending else "free"
 
 
-def _with_state(slot_columns: tuple, client_columns=lambda client: (client,)):
-    """Live slots (`slot_columns` of them) with their pending count and `client_columns(client)` of the client
-    who booked each (an aliased User, outer-joined: None for a slot nobody booked)."""
-    pending = (
-        select(func.count(Consultation.id))
-        .where(Consultation.slot_id == Slot.id, Consultation.status == "pending")
+def _pending_on_slot():
+    """The number of pending requests on each row's slot."""
+    waiting = aliased(Consultation)
+    return (
+        select(func.count(waiting.id))
+        .where(waiting.slot_id == Slot.id, waiting.status == "pending")
         .correlate(Slot)
         .scalar_subquery()
     )
+
+
+def _with_state(slot_columns: tuple, client_columns=lambda client: (client,)):
+    """Live slots (`slot_columns` of them) with their pending count and `client_columns(client)` of the client
+    who booked each (an aliased User, outer-joined: None for a slot nobody booked)."""
     booked = aliased(Consultation)
     client = aliased(User)
     return (
-        select(*slot_columns, pending.label("pending"), *client_columns(client))
+        select(*slot_columns, _pending_on_slot().label("pending"), *client_columns(client))
         .outerjoin(booked, and_(booked.slot_id == Slot.id, booked.status == "accepted"))
         .outerjoin(client, client.id == booked.client_id)
         .where(Slot.deleted_at.is_(None))
@@ -132,17 +137,6 @@ class RequestRow(Timed):
 
     def display_status(self, now: datetime) -> str:
         return shown_status(self.status, self.starts_at, now)
-
-
-def _pending_on_slot():
-    """The number of pending requests on each row's slot."""
-    waiting = aliased(Consultation)
-    return (
-        select(func.count(waiting.id))
-        .where(waiting.slot_id == Slot.id, waiting.status == "pending")
-        .correlate(Slot)
-        .scalar_subquery()
-    )
 
 
 @cache
