@@ -53,7 +53,8 @@ def build_scheduler(app: Flask):
 
     cap = app.config["PERIODIC_INTERVAL_MAX"]
     prefix = app.config["RQ_QUEUE_PREFIX"]
-    scheduler = CronScheduler(connection=redis_connection())
+    # Warnings only: at INFO it logs every enqueue, twice a minute for each worker.
+    scheduler = CronScheduler(connection=redis_connection(), logging_level=logging.WARNING)
     for entry in PERIODIC_JOBS:
         scheduler.register(
             import_attribute(entry.job),
