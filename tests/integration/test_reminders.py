@@ -173,3 +173,11 @@ def test_reminders_speak_the_recipients_language_and_zone(clock, booked, locale,
     ).first()
     assert specialist_email.subject == "Reminder: consultation on Thursday, 10 December 2026, 15:00 (UTC)"
     assert "http://portal.test/specialist/consultations?status=accepted" in specialist_email.body_text
+
+
+def test_a_blocked_account_gets_no_reminder(clock, booked):
+    client, _, _ = booked
+    client.is_blocked = True
+    db.session.commit()
+    assert sweep_at(clock, START - timedelta(hours=24)) == 1
+    assert sent() == [("sofia@example.com", "reminder_24h")]
