@@ -77,6 +77,9 @@ def email_kind_label(kind: str) -> str:
         "request_cancelled": _l("Cancelled by client"),
         "slot_changed": _l("Slot changed"),
         "slot_deleted": _l("Slot deleted"),
+        "reminder_24h": _l("Reminder a day ahead"),
+        "reminder_1h": _l("Reminder an hour ahead"),
+        "request_expired": _l("Request expired"),
     }
     found = words.get(kind)
     return str(found) if found is not None else kind.replace("_", " ").capitalize()

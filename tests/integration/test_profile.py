@@ -239,3 +239,25 @@ def test_a_stolen_session_cannot_guess_the_password_nor_lock_the_owner_out(clien
     assert change_password(client).status_code == 302
     assert fresh(db, user).password_hash != before
     assert thief.get("/profile").status_code == 302  # and the stolen session is over
+
+
+def test_email_me_reminders_is_on_by_default_and_saved_both_ways(client, auth, db):
+    user = make_user(username="anna")
+    auth.login_as(user)
+    html = client.get("/profile").get_data(as_text=True)
+    assert 'checked id="profile-reminders_enabled" name="profile-reminders_enabled" type="checkbox"' in html
+    assert '<label for="profile-reminders_enabled">Email me reminders</label>' in html
+    assert save_profile(client, timezone="UTC", language="en").status_code == 302  # unticked: not sent
+    assert fresh(db, user).reminders_enabled is False
+    assert 'checked id="profile-reminders_enabled"' not in client.get("/profile").get_data(as_text=True)
+    assert save_profile(client, timezone="UTC", language="ru", reminders_enabled="y").status_code == 302
+    assert fresh(db, user).reminders_enabled is True
+    assert ">Присылать мне напоминания</label>" in client.get("/profile").get_data(as_text=True)
+
+
+def test_a_refused_profile_keeps_the_reminders_setting(client, auth, db):
+    user = make_user(username="anna")
+    auth.login_as(user)
+    response = save_profile(client, timezone="Mars/Olympus", language="en")
+    assert response.status_code == 422
+    assert fresh(db, user).reminders_enabled is True

@@ -142,6 +142,7 @@ class ProfileForm(ProfileFieldsMixin, PortalForm):
     language = SelectField(_l("Language"))
     specialty = StringField(_l("Specialty"), validators=[Length(max=100)])
     bio = TextAreaField(_l("Bio"), validators=[Length(max=1000)])
+    reminders_enabled = BooleanField(_l("Email me reminders"))
     submit = SubmitField(_l("Save profile"))
 
     def __init__(self, *args, is_specialist=False, **kwargs):
