@@ -113,7 +113,7 @@ def profile(username: str):
 def _end_format(slot, zone: ZoneInfo) -> str:
     """How the end of a slot reads after its start: the time alone on the same day, else the date too."""
     same_day = slot.starts_at.astimezone(zone).date() == slot.ends_at.astimezone(zone).date()
-    return "time" if same_day else "full"
+    return "time" if same_day else "datetime"
 
 
 def _other_zone(slot, zone: ZoneInfo) -> str | None:
