@@ -242,7 +242,7 @@ def check_transfer_target(user: User | None, username: str) -> User:
         raise DomainError(_("There is no user named %(username)s.", username=username), field="specialist")
     if not user.is_active_specialist:
         raise DomainError(
-            _("Slots can only go to an active specialist; %(username)s is not one.", username=user.username),
+            _("Slots can only go to an active specialist; %(username)s is not one.", username=user.label),
             field="specialist",
         )
     return user

@@ -29,7 +29,10 @@ def test_time_skipped_in_spring_is_refused(wall):
     with pytest.raises(DomainError) as refused:
         local_instant(date(2026, 3, 29), wall, BERLIN, "start_time")
     assert refused.value.field == "start_time"
-    assert f"{wall.hour:02d}:{wall.minute:02d} does not exist on Sun, 29 Mar 2026 in Europe/Berlin" in refused.value.message
+    assert (
+        f"{wall.hour:02d}:{wall.minute:02d} does not exist on Sun, 29 Mar 2026 in Europe/Berlin"
+        in refused.value.message
+    )
 
 
 def test_time_around_the_spring_gap_is_fine():

@@ -15,6 +15,7 @@ from portal.blueprints.directory.forms import BookForm, DirectoryFilterForm
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import gettext as _
+from portal.models.user import person_label
 from portal.search import contains_pattern
 from portal.services import DomainError, booking
 
@@ -127,10 +128,8 @@ def _other_zone(slot, zone: ZoneInfo) -> str | None:
 
 
 def _specialist_words(slot) -> str:
-    """The specialist as a flash message names them: display name and @username."""
-    if slot.display_name:
-        return f"{slot.display_name} (@{slot.username})"
-    return f"@{slot.username}"
+    """The specialist as a flash message names them (models/user.py person_label)."""
+    return person_label(slot.display_name, slot.username)
 
 
 @bp.route("/book/<id:slot_id>", methods=["GET", "POST"])
