@@ -91,6 +91,29 @@ def is_known_timezone(name: str) -> bool:
     return name in _zone_set() or name in available_timezones()
 
 
+@cache
+def zone_aliases() -> dict[str, str]:
+    """Older names of the offered zones, e.g. Asia/Calcutta → Asia/Kolkata, which some browsers still report.
+
+    tzdata ships each backward-compatible link as a copy of its zone's file: equal files name the same zone.
+    """
+    root = files("tzdata").joinpath("zoneinfo")
+
+    def content(name: str) -> bytes | None:
+        try:
+            return root.joinpath(*name.split("/")).read_bytes()
+        except OSError:
+            return None
+
+    offered = timezone_names()
+    canonical: dict[bytes | None, str] = {}
+    for name in offered:
+        canonical.setdefault(content(name), name)
+    canonical.pop(None, None)
+    others = sorted(z for z in available_timezones() - set(offered) if "/" in z and not z.startswith("Etc/"))
+    return {name: canonical[data] for name in others if (data := content(name)) in canonical}
+
+
 def zone_label(name: str) -> str:
     """How a time zone is named to people, everywhere: "America/New York" (IANA name, spaces for underscores)."""
     return name.replace("_", " ")

@@ -4,7 +4,7 @@ from zoneinfo import available_timezones
 
 import pytest
 
-from portal.i18n import is_known_timezone, is_timezone, timezone_names, zone_label
+from portal.i18n import is_known_timezone, is_timezone, timezone_names, zone_aliases, zone_label
 
 DEPRECATED = [
     "Africa/Asmera",
@@ -98,3 +98,18 @@ def test_the_select_groups_zones_by_region(app):
     # An account whose zone is no longer offered keeps it selectable, under its own heading.
     assert kept["Other zones"] == [("US/Eastern", "US/Eastern")]
     assert current == groups
+
+
+def test_older_names_browsers_report_lead_to_an_offered_zone():
+    aliases = zone_aliases()
+    assert aliases["Asia/Calcutta"] == "Asia/Kolkata" and aliases["Europe/Kiev"] == "Europe/Kyiv"
+    assert aliases["Asia/Saigon"] == "Asia/Ho_Chi_Minh" and aliases["US/Eastern"] == "America/New_York"
+    assert set(aliases.values()) <= set(timezone_names()) and not set(aliases) & set(timezone_names())
+
+
+def test_the_registration_select_carries_the_older_names_for_the_script(app):
+    from portal.blueprints.auth.forms import RegisterForm
+
+    with app.test_request_context():
+        html = str(RegisterForm().timezone())
+    assert 'data-detect-timezone="true"' in html and "&#34;Asia/Calcutta&#34;:&#34;Asia/Kolkata&#34;" in html

@@ -1,12 +1,22 @@
 """Account forms."""
 
+import json
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from portal.forms import PortalForm
-from portal.i18n import LANGUAGES, is_known_timezone, is_timezone, timezone_names, zone_label, zone_region
+from portal.i18n import (
+    LANGUAGES,
+    is_known_timezone,
+    is_timezone,
+    timezone_names,
+    zone_aliases,
+    zone_label,
+    zone_region,
+)
 from portal.i18n import lazy_gettext as _l
 from portal.security import password_problem
 from portal.services.accounts import SELF_REGISTER_ROLES
@@ -92,7 +102,9 @@ class RegisterForm(ProfileFieldsMixin, PortalForm):
         self.role.render_kw = {"data-role-select": "true"}
         if not self.is_submitted():
             # The browser's zone is preselected by script; without it DEFAULT_TIMEZONE stays.
-            self.timezone.render_kw = {"data-detect-timezone": "true"}
+            # Some browsers report an older name of a zone (Asia/Calcutta): the script finds it under its own.
+            aliases = json.dumps(zone_aliases(), separators=(",", ":"))
+            self.timezone.render_kw = {"data-detect-timezone": "true", "data-zone-aliases": aliases}
 
     def validate_password(self, field):
         problem = password_problem(field.data or "", self.username.data or "", self.email.data or "")
