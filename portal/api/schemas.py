@@ -51,7 +51,10 @@ class SlotArgs(PageArgs):
 class ConsultationArgs(PageArgs):
     tab = ma.fields.String(
         validate=one_of(("upcoming", "past")),
-        metadata={"description": "Clients: upcoming (soonest first, the default) or past (latest first)."},
+        metadata={
+            "description": "Clients: upcoming (pending and accepted, soonest first; the default) or past "
+            "(past and cancelled, latest first)."
+        },
     )
     status = ma.fields.String(
         validate=one_of(("pending", "accepted", "rejected", "cancelled", "all")),
