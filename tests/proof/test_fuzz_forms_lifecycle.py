@@ -77,10 +77,10 @@ def restore(scene) -> None:
 
 
 def time_choice(scene):
-    return st.one_of(
-        pick(str(scene.free), str(scene.later), str(scene.elsewhere), str(scene.peer_free), str(scene.asked_slot)),
-        fuzz_helpers.hostile,
-    )
+    """Mostly a time the form offers; else another specialist's, the one already asked for, or anything at all."""
+    offered = pick(str(scene.free), str(scene.later))
+    odd = pick(str(scene.elsewhere), str(scene.peer_free), str(scene.asked_slot), str(scene.booked_slot))
+    return st.one_of(offered, offered, offered, odd, fuzz_helpers.hostile)
 
 
 @FUZZ
