@@ -82,6 +82,7 @@ def email_kind_label(kind: str) -> str:
         "reschedule_requested": _l("New time requested"),
         "reschedule_sent": _l("New time request sent"),
         "reschedule_accepted": _l("New time accepted"),
+        "reschedule_replaced": _l("Earlier time cancelled"),
         "consultation_moved": _l("Consultation moved"),
         "specialist_cancelled": _l("Cancelled by specialist"),
         "cancellation_confirmed": _l("Cancellation confirmed"),

@@ -144,6 +144,19 @@ def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation
             specialist=specialist,
             old_starts_at=replaced.slot.starts_at,
         )
+        # The earlier time is another event (its own UID) in the client's calendar: its CANCEL removes it there.
+        with force_locale(client.locale):
+            old_ics = consultation_ics(replaced, cancel=True)
+        queue_email(
+            client,
+            "reschedule_replaced",
+            ics=old_ics,
+            slot=replaced.slot,
+            consultation=replaced,
+            client=client,
+            specialist=specialist,
+            new_starts_at=slot.starts_at,
+        )
     else:
         queue_email(
             client,

@@ -136,6 +136,11 @@ def test_an_accepted_consultation_stands_until_the_new_time_is_accepted(app, spe
     assert f"/book/{old.id}" in browser.get(f"/specialists/{specialist.username}").get_data(as_text=True)
     (mail,) = emails("reschedule_accepted")
     assert mail.user_id == me.id and "METHOD:REQUEST" in mail.ics
+    assert f"UID:consultation-{request.id}@" in mail.ics
+    # The earlier time leaves the client's calendar: its own UID, cancelled.
+    (replaced,) = emails("reschedule_replaced")
+    assert replaced.user_id == me.id and "METHOD:CANCEL" in replaced.ics
+    assert f"UID:consultation-{accepted.id}@" in replaced.ics
     listing = browser.get("/client/consultations").get_data(as_text=True)
     row = listing[listing.index(f'id="consultation-{accepted.id}"') :].split("</tr>")[0]
     assert "Cancelled" in row and "Rescheduled" in row
