@@ -65,6 +65,15 @@ def _lock_slot(slot_id: int) -> Slot | None:
     ).first()
 
 
+def hold_specialist(slot_id: int) -> None:
+    """Share-lock the row of the slot's specialist before the slot's lock (the order of portal/services/slots.py):
+    a block under way finishes first, and the request then sees the specialist blocked, so none slips in after
+    the block rejected their requests."""
+    specialist_id = db.session.scalar(select(Slot.specialist_id).where(Slot.id == slot_id))
+    if specialist_id is not None:
+        db.session.execute(select(User.id).where(User.id == specialist_id).with_for_update(read=True))
+
+
 def _violates(error: IntegrityError, constraint: str) -> bool:
     """Whether the database refused the row because of this constraint."""
     diag = getattr(error.orig, "diag", None)
@@ -81,6 +90,7 @@ def request_slot(client: User, slot_id: int, message: str | None = None) -> Cons
     if message is not None and len(message) > MESSAGE_MAX:
         raise DomainError(MESSAGE_TOO_LONG, field="message")
     now = utcnow()
+    hold_specialist(slot_id)
     slot = _lock_slot(slot_id)
     if slot is None:
         raise DomainError(SLOT_GONE)

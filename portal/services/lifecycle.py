@@ -20,7 +20,7 @@ from portal.ics import cancellations_ics, consultation_ics
 from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
 from portal.models.slot import is_cancellable, is_movable
 from portal.outbox import queue_email
-from portal.services.booking import SLOT_GONE, check_cutoff, check_requestable, guard_request
+from portal.services.booking import SLOT_GONE, check_cutoff, check_requestable, guard_request, hold_specialist
 from portal.services.errors import DomainError
 from portal.services.requests import (
     ACCEPTED_CONSTRAINT,
@@ -53,6 +53,7 @@ def reschedule(client: User, consultation_id: int, slot_id: int | None) -> tuple
         raise DomainError(CHOOSE_TIME, field="slot_id")
     current = get_own_consultation_or_404(client, consultation_id)
     old_slot_id = current.slot_id
+    hold_specialist(slot_id)
     slots = lock_slots(old_slot_id, slot_id)
     consultation = lock_consultation(current.id)
     if consultation.slot_id != old_slot_id:

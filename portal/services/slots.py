@@ -7,7 +7,9 @@ Lock order, the same in every transaction that takes more than one of these lock
    blocking takes its two user rows in the same order (FOR NO KEY UPDATE) and then, for a specialist, the
    slots of their future consultations (their pending requests are rejected, accepted ones cancelled);
 2. the slot row, FOR UPDATE (edit, delete, request, cancel, accept, reject); a change that touches two slots
-   (a new time, a move, accepting a new time) locks both in ascending id order (`lock_slots`);
+   (a new time, a move, accepting a new time) locks both in ascending id order (`lock_slots`); a request (and a
+   new time) first share-locks the row of the slot's specialist (FOR SHARE, `booking.hold_specialist`), so that
+   it waits for a block under way and then sees it;
 3. the slot's consultations, FOR UPDATE;
 4. clients' user rows, FOR KEY SHARE (accepting; and every row that refers to a user, such as an outbox email).
 

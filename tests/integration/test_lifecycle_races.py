@@ -143,3 +143,32 @@ def test_one_client_asking_twice_at_once_gets_one_request(app, frozen):
     requests = _db.session.scalars(select(Consultation).where(Consultation.rescheduled_from_id == booked.id)).all()
     assert len(requests) == 1 and requests[0].status == "pending"
     assert status_of(booked.id) == ("accepted", None)
+
+
+def test_blocking_a_specialist_while_clients_request_leaves_nothing_pending(app, frozen):
+    specialist = make_user("specialist", username="stekel")
+    admin = make_user("admin", username="warden")
+    clients = [make_user("client", username=f"late{n}") for n in range(5)]
+    slots = [at(specialist, 30 + n) for n in range(len(clients))]
+    make_consultation(slots[0], make_user("client", username="early"))  # a request the block finds at once
+    posts = []
+    for client, slot in zip(clients, slots, strict=True):
+        browser, token = logged_in(app, client, "/client/slots")
+        posts.append((browser, f"/client/slots/{slot.id}/request", {"csrf_token": token}))
+    boss, boss_token = logged_in(app, admin, "/admin/users")
+    posts.append(
+        (
+            boss,
+            f"/admin/users/{specialist.id}/block",
+            {"csrf_token": boss_token, "confirm": "yes", "next": "/admin/users"},
+        )
+    )
+    answers = race(app, posts)
+    assert all(answer.status_code < 500 for answer in answers), [answer.status_code for answer in answers]
+    _db.session.expire_all()
+    statuses = list(_db.session.scalars(select(Consultation.status)))
+    assert "pending" not in statuses and set(statuses) <= {"rejected"}
+    # Each client whose request got in before the block is told once, in the block's email.
+    told = _db.session.scalars(select(OutboxEmail.user_id).where(OutboxEmail.kind == "specialist_unavailable")).all()
+    rejected = _db.session.scalars(select(Consultation.client_id).where(Consultation.status == "rejected")).all()
+    assert sorted(told) == sorted(rejected)
