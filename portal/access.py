@@ -118,3 +118,16 @@ def get_own_consultation_or_404(client: User, consultation_id: int) -> Consultat
     if consultation is None:
         abort(404)
     return consultation
+
+
+def get_own_request_or_404(specialist: User, consultation_id: int) -> Consultation:
+    """A consultation on one of the specialist's slots, with its slot and client loaded; anyone else's is a 404."""
+    consultation = db.session.scalars(
+        select(Consultation)
+        .join(Slot, Slot.id == Consultation.slot_id)
+        .where(Consultation.id == consultation_id, Slot.specialist_id == specialist.id)
+        .options(joinedload(Consultation.slot), joinedload(Consultation.client, innerjoin=True))
+    ).first()
+    if consultation is None:
+        abort(404)
+    return consultation

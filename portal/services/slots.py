@@ -4,8 +4,12 @@ Lock order, the same in every transaction that takes more than one of these lock
 
 1. specialists' user rows, ascending id, FOR NO KEY UPDATE (`lock_specialists`: publishing, editing and
    transferring; a transfer also locks the row of the user it names, before checking that one is a specialist);
-   blocking takes its two user rows in the same order (FOR UPDATE) and then waits for nothing else;
-2. the slot row, FOR UPDATE (edit, delete, request, cancel, accept, reject);
+   blocking takes its two user rows in the same order (FOR NO KEY UPDATE) and then, for a specialist, the
+   slots of their future consultations (their pending requests are rejected, accepted ones cancelled);
+2. the slot row, FOR UPDATE (edit, delete, request, cancel, accept, reject); a change that touches two slots
+   (a new time, a move, accepting a new time) locks both in ascending id order (`lock_slots`); a request (and a
+   new time) first share-locks the row of the slot's specialist (FOR SHARE, `booking.hold_specialist`), so that
+   it waits for a block under way and then sees it;
 3. the slot's consultations, FOR UPDATE;
 4. clients' user rows, FOR KEY SHARE (accepting; and every row that refers to a user, such as an outbox email).
 
@@ -171,6 +175,21 @@ def lock_specialists(*user_ids: int) -> None:
 def blocked_error() -> DomainError:
     """The refusal for a specialist blocked while their change was waiting for its lock."""
     return DomainError(_("Your account is blocked"))
+
+
+def lock_slots(*slot_ids: int) -> dict[int, Slot]:
+    """Lock these slots, with their specialists, in ascending id order (a change touching two slots, such as a
+    move from one time to another, takes them in the same order as every other): {id: slot}; a missing id is
+    absent."""
+    rows = db.session.scalars(
+        select(Slot)
+        .where(Slot.id.in_(set(slot_ids)))
+        .options(joinedload(Slot.specialist, innerjoin=True))
+        .order_by(Slot.id)
+        .with_for_update(of=Slot)
+        .execution_options(populate_existing=True)
+    )
+    return {slot.id: slot for slot in rows}
 
 
 def active_consultations(slot_id: int, lock: bool = True) -> list[Consultation]:

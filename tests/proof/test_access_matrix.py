@@ -16,7 +16,7 @@ from sqlalchemy import text
 from portal import create_app
 from portal.clock import utcnow
 from portal.extensions import db as _db
-from portal.models import OutboxEmail, Slot, User
+from portal.models import Consultation, OutboxEmail, Slot, User
 from portal.services.tokens import CONFIRM, RESET, issue_token
 from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
@@ -98,6 +98,9 @@ EXPECTED = {
     "client.cancel":          Access(GET=(LOGIN,     OWN_ONLY,  FORBIDDEN,  FORBIDDEN,  BLOCKED),
                                      POST=(LOGIN,    objects(own=INVALID, others=NOT_FOUND, missing=NOT_FOUND),
                                            FORBIDDEN, FORBIDDEN, BLOCKED), obj="consultation", owner="client"),
+    "client.reschedule":      Access(GET=(LOGIN,     OWN_ONLY,  FORBIDDEN,  FORBIDDEN,  BLOCKED),
+                                     POST=(LOGIN,    objects(own=INVALID, others=NOT_FOUND, missing=NOT_FOUND),
+                                           FORBIDDEN, FORBIDDEN, BLOCKED), obj="consultation", owner="client"),
     "client.consultation_ics_file": Access(GET=(LOGIN, OWN_ONLY, FORBIDDEN, FORBIDDEN,  BLOCKED), POST=NONE,
                                            obj="accepted", owner="client"),
     "specialist.calendar":    Access(GET=(LOGIN,     FORBIDDEN, OK,         FORBIDDEN,  BLOCKED), POST=NONE),
@@ -116,6 +119,14 @@ EXPECTED = {
                                         obj="consultation", owner="specialist"),
     "specialist.reject_request": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, FORBIDDEN, BLOCKED),
                                         obj="consultation", owner="specialist"),
+    "specialist.move_consultation": Access(GET=(LOGIN, FORBIDDEN, OWN_ONLY, FORBIDDEN, BLOCKED),
+                                           POST=(LOGIN, FORBIDDEN, objects(own=INVALID, others=NOT_FOUND,
+                                                                           missing=NOT_FOUND), FORBIDDEN, BLOCKED),
+                                           obj="accepted", owner="specialist"),
+    "specialist.cancel_consultation": Access(GET=(LOGIN, FORBIDDEN, OWN_ONLY, FORBIDDEN, BLOCKED),
+                                             POST=(LOGIN, FORBIDDEN, objects(own=INVALID, others=NOT_FOUND,
+                                                                             missing=NOT_FOUND), FORBIDDEN, BLOCKED),
+                                             obj="accepted", owner="specialist"),
     "admin.dashboard":        Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
     # Without its two dates the export answers with the overview's form and the errors next to the fields.
     "admin.export_consultations": Access(GET=(LOGIN, FORBIDDEN, FORBIDDEN,  INVALID,    BLOCKED), POST=NONE),
@@ -258,7 +269,7 @@ def build(world, kind: str | None, variant: str | None, actor_id: int | None, ow
     if kind in ("consultation", "accepted"):
         status = "accepted" if kind == "accepted" else "pending"
         if owner == "specialist":
-            return make_consultation(slot(actor_user if own else others.specialist), others.client).id
+            return make_consultation(slot(actor_user if own else others.specialist), others.client, status=status).id
         client = actor_user if own else make_user("client")
         return make_consultation(slot(others.specialist), client, status=status).id
     if kind in ("user", "blocked_user"):
@@ -367,6 +378,9 @@ FILLED = {
     "main.set_language": lambda value: {"lang": "ru"},
     "directory.book": lambda value: {"message": "Could we talk about sleep?"},
     "client.cancel": lambda value: {"reason": "Personal"},
+    "client.reschedule": lambda value: {"slot_id": str(gap_slot(value))},
+    "specialist.move_consultation": lambda value: {"slot_id": str(gap_slot(value))},
+    "specialist.cancel_consultation": lambda value: {"reason": "Taken ill"},
     "specialist.reject_request": lambda value: {"reason": "Fully booked"},
     # 300 days ahead: the same future date whatever the hour or the specialist's zone.
     "specialist.new_slot": lambda value: {
@@ -381,6 +395,13 @@ FILLED = {
 # Posts that change no row even when they succeed (a login, a link for a confirmed address; anonymous switches).
 NO_ROW_CHANGES = {("auth.login", "anonymous"), ("auth.resend_confirmation", None), ("main.set_language", "anonymous")}
 NO_ROW_CHANGES |= {("auth.logout", "anonymous")}
+
+
+def gap_slot(consultation_id: int) -> int:
+    """A free 10-minute slot of the consultation's specialist right after its slot (case slots leave 15 minutes)."""
+    consultation = _db.session.get(Consultation, consultation_id)
+    slot = _db.session.get(Slot, consultation.slot_id)
+    return make_slot(_db.session.get(User, slot.specialist_id), starts_at=slot.ends_at, minutes=10).id
 
 
 def slot_fields(slot_id: int, **changes) -> dict:

@@ -5,8 +5,9 @@ Free times are the slot finder's (client.queries.offered): one rule for every li
 
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, partial
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, func, or_, select
 
@@ -185,6 +186,17 @@ def free_times(specialist_id: int, now: datetime, since: datetime, until: dateti
     values = {"specialist_id": specialist_id, "now": now, "since": since, "until": until}
     rows = [FreeTime(*row) for row in db.session.execute(_free_times(), values)]
     return rows[:FREE_TIMES_MAX], len(rows) > FREE_TIMES_MAX
+
+
+def by_day(times, zone: ZoneInfo) -> list[tuple[date, list]]:
+    """Free times grouped under their calendar day in the viewer's zone, in order."""
+    days: list[tuple[date, list]] = []
+    for time in times:
+        day = time.starts_at.astimezone(zone).date()
+        if not days or days[-1][0] != day:
+            days.append((day, []))
+        days[-1][1].append(time)
+    return days
 
 
 @dataclass(frozen=True, slots=True)

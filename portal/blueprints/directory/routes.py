@@ -63,17 +63,6 @@ def _first_day(value: str | None, today: date) -> date:
     return min(max(day, today), LATEST)
 
 
-def _by_day(times, zone: ZoneInfo) -> list[tuple[date, list]]:
-    """Free times grouped under their calendar day in the viewer's zone, in order."""
-    days: list[tuple[date, list]] = []
-    for time in times:
-        day = time.starts_at.astimezone(zone).date()
-        if not days or days[-1][0] != day:
-            days.append((day, []))
-        days[-1][1].append(time)
-    return days
-
-
 def _one_length(times) -> int | None:
     """The length of every session in the window when they are all alike (said once, not under each time)."""
     lengths = {time.duration_minutes for time in times}
@@ -97,7 +86,7 @@ def profile(username: str):
     return render_template(
         "directory/profile.html",
         specialist=specialist,
-        days=_by_day(times, zone),
+        days=queries.by_day(times, zone),
         truncated=truncated,
         first=first,
         last=first + timedelta(days=WINDOW_DAYS - 1),

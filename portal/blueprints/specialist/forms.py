@@ -1,7 +1,8 @@
-"""Forms of the specialist pages: a slot (new and edit) and the reason of a rejection."""
+"""Forms of the specialist pages: a slot (new and edit), the reason of a rejection, moving and cancelling a
+consultation."""
 
-from wtforms import DateField, IntegerField, StringField, SubmitField, TimeField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, IntegerField, StringField, SubmitField, TextAreaField, TimeField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal.forms import PortalForm
 from portal.i18n import lazy_gettext as _l
@@ -55,3 +56,33 @@ class RejectForm(PortalForm):
         _l("Reason"),
         validators=[Optional(), Length(max=500, message=_l("The reason can be at most 500 characters long."))],
     )
+
+
+class MoveForm(PortalForm):
+    """The free slot an accepted consultation moves to (radio buttons named slot_id)."""
+
+    slot_id = StringField(
+        _l("New time"),
+        validators=[
+            InputRequired(message=_l("Choose a time.")),
+            Regexp(r"^[0-9]{1,10}$", message=_l("Choose a time.")),
+        ],
+    )
+    submit = SubmitField(_l("Move consultation"))
+
+
+class CancelConsultationForm(PortalForm):
+    """Cancel an accepted consultation: why (the client reads it), and whether the slot goes too."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            InputRequired(message=_l("Tell the client why.")),
+            Length(max=500, message=_l("The reason can be at most 500 characters long.")),
+        ],
+        description=_l("The client reads it in the email; at most 500 characters."),
+    )
+    remove_slot = BooleanField(
+        _l("Remove the slot"), description=_l("Otherwise the time is offered to other clients again.")
+    )
+    submit = SubmitField(_l("Cancel consultation"))

@@ -128,9 +128,22 @@ class RequestRow(Timed):
     client_display_name: str | None
     message: str | None  # the client's, written with the request
     client_email: str | None  # only on an accepted consultation
+    replaces_starts_at: datetime | None  # a request for a new time: when the accepted consultation it replaces is
 
     def display_status(self, now: datetime) -> str:
         return shown_status(self.status, self.starts_at, now)
+
+
+def _replaced_time():
+    """The time of the accepted consultation a request for a new time would replace (NULL for other requests)."""
+    replaced, replaced_slot = aliased(Consultation), aliased(Slot)
+    return (
+        select(replaced_slot.starts_at)
+        .join(replaced, replaced.slot_id == replaced_slot.id)
+        .where(replaced.id == Consultation.rescheduled_from_id)
+        .correlate(Consultation)
+        .scalar_subquery()
+    )
 
 
 @cache
@@ -149,6 +162,7 @@ def _requests_stmt():
             User.display_name,
             Consultation.message,
             if_accepted(User.email),
+            _replaced_time(),
         )
         .join(Slot, Slot.id == Consultation.slot_id)
         .join(User, User.id == Consultation.client_id)
