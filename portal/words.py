@@ -77,6 +77,7 @@ def email_kind_label(kind: str) -> str:
         "request_cancelled": _l("Cancelled by client"),
         "slot_changed": _l("Slot changed"),
         "slot_deleted": _l("Slot deleted"),
+        "webhook_disabled": _l("Webhook disabled"),
     }
     found = words.get(kind)
     return str(found) if found is not None else kind.replace("_", " ").capitalize()

@@ -11,6 +11,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.models import ACTIVE_STATUSES, CANCEL_REASONS, MESSAGE_MAX, Consultation, Slot, User
 from portal.outbox import queue_email
 from portal.services.errors import DomainError
+from portal.webhooks import queue_webhooks
 
 ACTIVE_UNIQUE = "uq_consultations_slot_client_active"
 
@@ -109,6 +110,7 @@ def request_slot(client: User, slot_id: int, message: str | None = None) -> Cons
     queue_email(
         slot.specialist, "new_request", slot=slot, client=client, specialist=slot.specialist, consultation=consultation
     )
+    queue_webhooks("consultation.requested", consultation, slot, slot.specialist, client)
     return consultation
 
 
@@ -161,4 +163,5 @@ def cancel_consultation(client: User, consultation_id: int, reason: str | None, 
         consultation=consultation,
         was_accepted=was_accepted,
     )
+    queue_webhooks("consultation.cancelled", consultation, slot, slot.specialist, client)
     return consultation

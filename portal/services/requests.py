@@ -14,6 +14,7 @@ from portal.models import Consultation, Slot, User
 from portal.outbox import queue_email
 from portal.services.errors import DomainError, StateConflict
 from portal.services.slots import active_consultations, save_guarded
+from portal.webhooks import queue_webhooks
 from portal.words import status_labels
 
 ACCEPTED_CONSTRAINT = "uq_consultations_slot_accepted"
@@ -107,11 +108,13 @@ def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation
             reason=None,
             auto=True,
         )
+        queue_webhooks("consultation.rejected", other, slot, specialist, other.client)
     with force_locale(client.locale):
         ics = consultation_ics(consultation)
     queue_email(
         client, "request_accepted", ics=ics, slot=slot, consultation=consultation, client=client, specialist=specialist
     )
+    queue_webhooks("consultation.accepted", consultation, slot, specialist, client)
     return consultation, rejected
 
 
@@ -135,4 +138,5 @@ def reject_request(specialist: User, consultation_id: int, reason: str | None = 
         reason=reason,
         auto=False,
     )
+    queue_webhooks("consultation.rejected", consultation, slot, specialist, client)
     return consultation
