@@ -166,6 +166,10 @@ def app_config(database_url, redis_url, run_id, smtp_sink):
         # The shared worker never drains: a test that needs draining runs a worker of its own.
         "OUTBOX_DRAIN_INTERVAL": "3600",
         "OUTBOX_STALE_SECONDS": "5",
+        # Webhook receivers of the tests listen on 127.0.0.1 (tests/support/webhooks.py); a test of the
+        # address check turns this off. Retries are short for the tests whose worker keeps real time.
+        "WEBHOOK_ALLOW_PRIVATE": "true",
+        "WEBHOOK_RETRY_INTERVALS": "1,1,2,2,2,2,2",
     }
 
 
