@@ -238,7 +238,7 @@ def redis_client(redis_url):
 def _settle_shared_worker(client, prefix: str, timeout: float = 60.0) -> None:
     """Wait until the shared worker has nothing of this test left: no job waiting in its queues and none in its
     hands. Then the next test's rows (whose ids start again from 1) cannot meet a job of this one."""
-    queues = [Queue(prefix + name, connection=client) for name in ("emails", "default")]
+    queues = [Queue(prefix + name, connection=client) for name in ("emails", "webhooks", "default")]
     deadline = time.monotonic() + timeout
     while any(q.count or StartedJobRegistry(queue=q).count for q in queues):
         if time.monotonic() > deadline:
