@@ -74,13 +74,7 @@ def deliver_webhook(delivery_id: int) -> str:
     if row.state != "queued" or (row.next_attempt_at and row.next_attempt_at > now):
         db.session.rollback()
         return "already-" + row.state if row.state != "queued" else "not-due"
-    # The endpoint's row too: its failure count is shared by every delivery to it.
-    endpoint = db.session.scalars(
-        select(WebhookEndpoint)
-        .where(WebhookEndpoint.id == row.endpoint_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    endpoint = row.endpoint
     if not endpoint.enabled:
         row.state, row.next_attempt_at, row.last_error = "failed", None, "The endpoint is disabled."
         db.session.commit()
@@ -96,6 +90,14 @@ def deliver_webhook(delivery_id: int) -> str:
         error = str(refused.message)
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"
+    # Only now the endpoint's row, for its failure count shared by every delivery to it: a person
+    # disabling it meanwhile did not have to wait for the receiver.
+    endpoint = db.session.scalars(
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.id == row.endpoint_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     row.attempts += 1
     row.status_code = status
     if error is None:
