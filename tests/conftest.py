@@ -167,6 +167,8 @@ def app_config(database_url, redis_url, run_id, smtp_sink):
         "EMAIL_MAX_RETRIES": "3",
         # The shared worker never drains: a test that needs draining runs a worker of its own.
         "OUTBOX_DRAIN_INTERVAL": "3600",
+        # Nor does it sweep (reminders, expiry): a test that needs the periodic jobs runs a worker of its own.
+        "PERIODIC_JOBS": "off",
         "OUTBOX_STALE_SECONDS": "5",
         # Webhook receivers of the tests listen on 127.0.0.1 (tests/support/webhooks.py); a test of the
         # address check turns this off. Retries are short for the tests whose worker keeps real time.

@@ -124,6 +124,7 @@ def test_a_clients_feed_holds_pending_accepted_and_recently_cancelled(app, db, c
     old_cancelled.status, old_cancelled.cancelled_at = "cancelled", T0 - timedelta(days=31)
     late = make_consultation(make_slot(doctor, starts_at=T0 - timedelta(days=35)), me, status="accepted")
     expired = make_consultation(make_slot(doctor, starts_at=T0 - timedelta(days=1)), me)
+    swept = make_consultation(make_slot(doctor, starts_at=T0 - timedelta(days=1, hours=2)), me, status="expired")
     clock.set(T0)
     pending = make_consultation(make_slot(doctor, starts_at=T0 + timedelta(days=3)), me)
     accepted = make_consultation(make_slot(doctor, starts_at=T0 + timedelta(days=4)), me, status="accepted")
@@ -137,7 +138,7 @@ def test_a_clients_feed_holds_pending_accepted_and_recently_cancelled(app, db, c
 
     events = feed_of(app, db, me)
     uid = lambda c: f"consultation-{c.id}@portal.test"  # noqa: E731
-    assert set(events) == {uid(c) for c in (pending, accepted, cancelled, by_specialist, expired)}
+    assert set(events) == {uid(c) for c in (pending, accepted, cancelled, by_specialist, expired, swept)}
     assert uid(old_cancelled) not in events and uid(late) not in events and uid(rejected) not in events
     statuses = {key: event["status"] for key, event in events.items()}
     assert statuses == {
@@ -146,6 +147,7 @@ def test_a_clients_feed_holds_pending_accepted_and_recently_cancelled(app, db, c
         uid(cancelled): "CANCELLED",
         uid(by_specialist): "CANCELLED",
         uid(expired): "CANCELLED",
+        uid(swept): "CANCELLED",  # stored as expired by the sweep: the same event
     }
     # The other side's address only once accepted; the feed in the owner's language.
     assert events[uid(pending)]["organizer"] is None and events[uid(accepted)]["organizer"] == "mailto:dr_c@example.com"
