@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.extensions import db as _db
 from portal.models import OutboxEmail, WebhookDelivery, WebhookEndpoint
-from portal.services import booking, requests, slots, webhooks
+from portal.services import booking, expiry, requests, slots, webhooks
 from portal.services.errors import DomainError
 from portal.webhooks.send import deliver_webhook
 from tests.conftest import PortalClient
@@ -283,3 +283,20 @@ def test_an_endpoint_disabled_by_its_owner_gets_nothing(hooks, receiver, clock):
     assert _db.session.scalar(select(func.count(WebhookDelivery.id))) == 1
     payload = json.loads(deliveries()[0].payload)
     assert payload["type"] == "consultation.requested"
+
+
+def test_an_unanswered_request_expiring_is_an_event(hooks, receiver, clock):
+    specialist = make_user("specialist")
+    _, secret = endpoint_for(specialist, receiver.url(), ["consultation.expired"])
+    slot = make_slot(specialist, starts_at=berlin("2026-03-12 10:00"))
+    consultation_id = booking.request_slot(make_user("client", username="late"), slot.id).id
+    _db.session.commit()
+    assert deliveries() == []  # not an event this endpoint asked for
+    clock.set(berlin("2026-03-12 10:01"))
+    assert expiry.sweep() == 1
+    assert deliver_due(clock()) == ["sent"]
+    (message,) = receiver.messages()
+    assert message.event["type"] == "consultation.expired" and verify_signature(secret, message.headers, message.body)
+    assert message.event["data"]["consultation_id"] == consultation_id
+    assert message.event["data"]["status"] == "expired" and message.event["data"]["client"]["username"] == "late"
+    assert expiry.sweep() == 0 and len(deliveries()) == 1
