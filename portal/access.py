@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db, login_manager
 from portal.i18n import lazy_gettext as _l
-from portal.models import Consultation, Slot, User
+from portal.models import Consultation, Slot, User, WebhookEndpoint
 
 
 def init_app(app: Flask) -> None:
@@ -131,3 +131,14 @@ def get_own_request_or_404(specialist: User, consultation_id: int) -> Consultati
     if consultation is None:
         abort(404)
     return consultation
+
+
+def get_own_webhook_or_404(user: User, endpoint_id: int, lock: bool = False) -> WebhookEndpoint:
+    """The user's webhook endpoint, locked FOR UPDATE when asked; anyone else's is a 404."""
+    stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.user_id == user.id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    endpoint = db.session.scalars(stmt).first()
+    if endpoint is None:
+        abort(404)
+    return endpoint

@@ -100,6 +100,7 @@ def email_kind_label(kind: str) -> str:
         "specialist_cancelled": _l("Cancelled by specialist"),
         "cancellation_confirmed": _l("Cancellation confirmed"),
         "specialist_unavailable": _l("Specialist blocked"),
+        "webhook_disabled": _l("Webhook disabled"),
     }
     found = words.get(kind)
     return str(found) if found is not None else kind.replace("_", " ").capitalize()

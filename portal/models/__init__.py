@@ -10,6 +10,7 @@ from portal.models.outbox import OutboxEmail
 from portal.models.slot import ACTIVE_STATUSES, CANCEL_REASONS, MESSAGE_MAX, STATUSES, Consultation, Slot
 from portal.models.token import AuthToken
 from portal.models.user import ROLES, User
+from portal.models.webhook import DELIVERY_STATES, WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -33,4 +34,8 @@ __all__ = [
     "Slot",
     "User",
     "utcnow",
+    "DELIVERY_STATES",
+    "WEBHOOK_EVENTS",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

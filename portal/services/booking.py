@@ -15,6 +15,7 @@ from portal.models.availability import DEFAULT_CUTOFF_HOURS
 from portal.models.slot import inside_cutoff
 from portal.outbox import queue_email
 from portal.services.errors import DomainError
+from portal.webhooks import queue_webhooks
 
 ACTIVE_UNIQUE = "uq_consultations_slot_client_active"
 
@@ -100,6 +101,7 @@ def request_slot(client: User, slot_id: int, message: str | None = None) -> Cons
     queue_email(
         slot.specialist, "new_request", slot=slot, client=client, specialist=slot.specialist, consultation=consultation
     )
+    queue_webhooks("consultation.requested", consultation, slot, slot.specialist, client)
     return consultation
 
 
@@ -202,6 +204,7 @@ def cancel_consultation(client: User, consultation_id: int, reason: str | None, 
         consultation=consultation,
         was_accepted=was_accepted,
     )
+    queue_webhooks("consultation.cancelled", consultation, slot, slot.specialist, client)
     return consultation
 
 

@@ -15,6 +15,7 @@ from portal.models import Availability, Consultation, Slot
 from portal.models.availability import DEFAULT_NOTICE_HOURS
 from portal.outbox import queue_email
 from portal.services.reminders import lock_consultation, record_notice
+from portal.webhooks import queue_webhooks
 
 BATCH = 500
 HOUR = bindparam("hour", timedelta(hours=1), type_=Interval)
@@ -60,6 +61,7 @@ def expire_request(consultation_id: int, now: datetime) -> bool:
     consultation.status = "expired"
     consultation.expired_at = now
     client = consultation.client
+    queue_webhooks("consultation.expired", consultation, slot, slot.specialist, client)
     notice = record_notice(consultation.id, "expired", client.id)
     if notice is not None:
         email = queue_email(

@@ -31,6 +31,7 @@ from portal.services.requests import (
     lock_consultation,
 )
 from portal.services.slots import active_consultations, lock_slots, save_guarded
+from portal.webhooks import queue_webhooks
 
 NOT_RESCHEDULABLE = _l("This consultation can no longer be rescheduled.")
 NOT_MOVABLE = _l("Only an accepted consultation that has not started can be changed.")
@@ -93,6 +94,10 @@ def reschedule(client: User, consultation_id: int, slot_id: int | None) -> tuple
     context = dict(slot=target, client=client, specialist=specialist, consultation=request, old_slot=old)
     queue_email(specialist, "reschedule_requested", was_accepted=created, **context)
     queue_email(client, "reschedule_sent", was_accepted=created, **context)
+    if created:
+        queue_webhooks("consultation.requested", request, target, specialist, client)
+    else:
+        queue_webhooks("consultation.rescheduled", request, target, specialist, client)
     return request, created
 
 
@@ -146,6 +151,7 @@ def move_consultation(specialist: User, consultation_id: int, slot_id: int | Non
             reason=None,
             auto=True,
         )
+        queue_webhooks("consultation.rejected", other, target, specialist, other.client)
     db.session.flush()
 
     def change():
@@ -164,6 +170,7 @@ def move_consultation(specialist: User, consultation_id: int, slot_id: int | Non
         specialist=specialist,
         old_starts_at=old.starts_at,
     )
+    queue_webhooks("consultation.rescheduled", consultation, target, specialist, client)
     return consultation
 
 
@@ -194,6 +201,7 @@ def cancel_by_specialist(specialist: User, consultation_id: int, reason: str | N
         specialist=specialist,
         reason=reason,
     )
+    queue_webhooks("consultation.cancelled", consultation, slot, specialist, client)
     return consultation
 
 
@@ -237,6 +245,8 @@ def release_consultations(specialist: User) -> int:
                 consultation.status = "cancelled_by_specialist"
                 consultation.cancelled_at = now
                 consultation.cancel_comment = reason
+            event = "consultation.rejected" if consultation.status == "rejected" else "consultation.cancelled"
+            queue_webhooks(event, consultation, slots[consultation.slot_id], specialist, client)
         cancelled = [c for c in theirs if c.status == "cancelled_by_specialist"]
         with force_locale(client.locale):
             ics = cancellations_ics(cancelled) if cancelled else None

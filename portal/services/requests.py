@@ -15,6 +15,7 @@ from portal.models.slot import RESCHEDULED
 from portal.outbox import queue_email
 from portal.services.errors import DomainError, StateConflict
 from portal.services.slots import active_consultations, lock_slots, save_guarded
+from portal.webhooks import queue_webhooks
 from portal.words import status_labels
 
 ACCEPTED_CONSTRAINT = "uq_consultations_slot_accepted"
@@ -129,6 +130,7 @@ def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation
             reason=None,
             auto=True,
         )
+        queue_webhooks("consultation.rejected", other, slot, specialist, other.client)
     with force_locale(client.locale):
         ics = consultation_ics(consultation)
     if replacing:
@@ -165,6 +167,9 @@ def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation
             client=client,
             specialist=specialist,
         )
+    queue_webhooks("consultation.accepted", consultation, slot, specialist, client)
+    if replacing:
+        queue_webhooks("consultation.cancelled", replaced, replaced.slot, specialist, client)
     return consultation, rejected
 
 
@@ -207,4 +212,5 @@ def reject_request(specialist: User, consultation_id: int, reason: str | None = 
         reason=reason,
         auto=False,
     )
+    queue_webhooks("consultation.rejected", consultation, slot, specialist, client)
     return consultation

@@ -36,6 +36,7 @@ from portal.ics import consultation_ics
 from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
 from portal.outbox import queue_email
 from portal.services.errors import DomainError
+from portal.webhooks import queue_webhooks
 
 MAX_DURATION = timedelta(hours=12)
 MAX_AHEAD = timedelta(days=365)
@@ -322,6 +323,8 @@ def edit_slot(
     if (starts_at, ends_at, note, owner.id) == (slot.starts_at, slot.ends_at, slot.note, slot.specialist_id):
         return slot, False
     consultations = active_consultations(slot_id)
+    # A new time or a new specialist is news for webhooks; a new note alone is not.
+    moved = (starts_at, ends_at, owner.id) != (slot.starts_at, slot.ends_at, slot.specialist_id)
 
     def change():
         slot.starts_at, slot.ends_at, slot.note, slot.specialist_id = starts_at, ends_at, note, owner.id
@@ -349,6 +352,8 @@ def edit_slot(
             transferred=other is not None,
             **old,
         )
+        if moved:
+            queue_webhooks("consultation.rescheduled", consultation, slot, owner, client)
     return slot, True
 
 
@@ -387,4 +392,5 @@ def delete_slot(specialist: User, slot_id: int) -> int:
             specialist=specialist,
             was=was,
         )
+        queue_webhooks("consultation.cancelled", consultation, slot, specialist, client)
     return len(consultations)

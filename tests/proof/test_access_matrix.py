@@ -16,7 +16,7 @@ from sqlalchemy import text
 from portal import create_app
 from portal.clock import utcnow
 from portal.extensions import db as _db
-from portal.models import Consultation, OutboxEmail, Slot, User
+from portal.models import Consultation, OutboxEmail, Slot, User, WebhookEndpoint
 from portal.services.tokens import CONFIRM, RESET, issue_token
 from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
@@ -147,6 +147,14 @@ EXPECTED = {
                                                      BLOCKED), obj="email"),
     "feeds.feed":             Access(GET=(FEED,      FEED,      FEED,       FEED,       BLOCKED), POST=NONE,
                                      obj="feed_token"),
+    "webhooks.endpoints":     Access(GET=(LOGIN,     FORBIDDEN, OK,         OK,         BLOCKED),
+                                     POST=(LOGIN,    FORBIDDEN, INVALID,    INVALID,    BLOCKED)),
+    "webhooks.disable":       Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, OWN_ACTION, BLOCKED),
+                                     obj="webhook"),
+    "webhooks.enable":        Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, OWN_ACTION, BLOCKED),
+                                     obj="disabled_webhook"),
+    "webhooks.delete":        Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, OWN_ACTION, BLOCKED),
+                                     obj="webhook"),
     # The API's document and docs page are public and never look at the session (not even a blocked one's).
     "api-docs.openapi_json":  Access(GET=(OK,) * 5, POST=NOWHERE),
     "api_docs.docs":          Access(GET=(OK,) * 5, POST=NOWHERE),
@@ -276,6 +284,18 @@ def build(world, kind: str | None, variant: str | None, actor_id: int | None, ow
         return actor_user.id if own else make_user("client", blocked=kind == "blocked_user").id
     if kind == "feed_token":
         return make_user("specialist", blocked=variant == "blocked").feed_token
+    if kind in ("webhook", "disabled_webhook"):
+        endpoint = WebhookEndpoint(
+            user_id=actor_id if own else world.other_specialist,
+            url="http://127.0.0.1:9/hook",
+            events="consultation.requested",
+            secret="whsec_AAAA",
+            disabled_at=utcnow() if kind == "disabled_webhook" else None,
+            disabled_reason="owner" if kind == "disabled_webhook" else None,
+        )
+        _db.session.add(endpoint)
+        _db.session.commit()
+        return endpoint.id
     if kind == "email":
         row = OutboxEmail(recipient="x@example.com", kind="k", subject="s", body_text="b", state="failed", attempts=3)
         _db.session.add(row)
@@ -391,6 +411,7 @@ FILLED = {
     },
     "specialist.edit_slot": lambda value: slot_fields(value, note="Moved to the small room"),
     "admin.block": lambda value: {"reason": "Spam", "confirm": "yes"},
+    "webhooks.endpoints": lambda value: {"url": "http://127.0.0.1:9/hook", "events": "consultation.requested"},
 }
 # Posts that change no row even when they succeed (a login, a link for a confirmed address; anonymous switches).
 NO_ROW_CHANGES = {("auth.login", "anonymous"), ("auth.resend_confirmation", None), ("main.set_language", "anonymous")}
