@@ -59,7 +59,7 @@ def test_thirty_clients_request_at_once_then_one_is_accepted(app, rq_worker, mai
             barrier.wait()
             response = client.post(f"/client/slots/{slot_id}/request", data={"csrf_token": token})
             page = client.get(response.headers["Location"]).get_data(as_text=True)
-            results[n] = (response.status_code, "Your request is sent to busy_doc" in page)
+            results[n] = (response.status_code, "Your request is sent to @busy_doc" in page)
         except Exception as error:  # reported below, with the thread it happened in
             results[n] = error
 

@@ -141,7 +141,7 @@ def test_an_accepted_consultation_stands_until_the_new_time_is_accepted(app, spe
     (replaced,) = emails("reschedule_replaced")
     assert replaced.user_id == me.id and "METHOD:CANCEL" in replaced.ics
     assert f"UID:consultation-{accepted.id}@" in replaced.ics
-    listing = browser.get("/client/consultations").get_data(as_text=True)
+    listing = browser.get("/client/consultations?tab=past").get_data(as_text=True)
     row = listing[listing.index(f'id="consultation-{accepted.id}"') :].split("</tr>")[0]
     assert "Cancelled" in row and "Rescheduled" in row
 
