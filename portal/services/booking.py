@@ -9,6 +9,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import ACTIVE_STATUSES, CANCEL_REASONS, MESSAGE_MAX, Consultation, Slot, User
+from portal.models.availability import too_late, too_soon
 from portal.outbox import queue_email
 from portal.services.errors import DomainError
 
@@ -17,6 +18,8 @@ ACTIVE_UNIQUE = "uq_consultations_slot_client_active"
 SLOT_GONE = _l("This slot is no longer available.")
 SLOT_TAKEN = _l("This slot has just been booked by someone else.")
 SLOT_STARTED = _l("This slot has already started and can no longer be requested.")
+TOO_SOON = _l("This time is too soon to book.")
+NOT_OPEN_YET = _l("This time is not open for booking yet.")
 SPECIALIST_AWAY = _l("This specialist is not taking requests at the moment.")
 ALREADY_REQUESTED = _l("You have already requested this slot.")
 WAS_REJECTED = _l("The specialist declined your request for this slot, so it cannot be requested again.")
@@ -26,16 +29,32 @@ NEED_REASON = _l("Choose a reason or write a comment.")
 MESSAGE_TOO_LONG = _l("Use at most 500 characters.")  # MESSAGE_MAX
 
 
-def refusal(*, deleted: bool, starts_at, now, specialist_active: bool, own: str | None, booked: bool, overlaps: bool):
-    """Why a client may not request a slot (the rules of §6 Request, in the order they are told), or None.
+def refusal(
+    *,
+    deleted: bool,
+    starts_at,
+    now,
+    specialist_active: bool,
+    own: str | None,
+    booked: bool,
+    overlaps: bool,
+    soon: bool = False,
+    late: bool = False,
+):
+    """Why a client may not request a slot (the rules of §6 Request and §12, in the order they are told), or None.
 
-    `own` is the client's own request on the slot: accepted, pending, rejected or None. The booking page
-    asks it with the values of one query; request_slot with the locked slot's.
+    `own` is the client's own request on the slot: accepted, pending, rejected or None; `soon` and `late` say
+    whether it starts inside the specialist's minimum notice or beyond their horizon (models.availability).
+    The booking page asks it with the values of one query; request_slot with the locked slot's.
     """
     if deleted:
         return SLOT_GONE
     if starts_at <= now:
         return SLOT_STARTED
+    if soon:
+        return TOO_SOON
+    if late:
+        return NOT_OPEN_YET
     if not specialist_active:
         return SPECIALIST_AWAY
     if own in ACTIVE_STATUSES:
@@ -84,9 +103,12 @@ def request_slot(client: User, slot_id: int, message: str | None = None) -> Cons
             select(Consultation.status).where(Consultation.slot_id == slot.id, Consultation.client_id == client.id)
         )
     )
-    booked = db.session.scalar(
-        select(exists().where(Consultation.slot_id == slot.id, Consultation.status == "accepted"))
-    )
+    booked, soon, late = db.session.execute(
+        select(
+            exists().where(Consultation.slot_id == slot.id, Consultation.status == "accepted"), too_soon(), too_late()
+        ).where(Slot.id == slot.id),
+        {"now": now},
+    ).one()
     problem = refusal(
         deleted=slot.deleted_at is not None,
         starts_at=slot.starts_at,
@@ -95,6 +117,8 @@ def request_slot(client: User, slot_id: int, message: str | None = None) -> Cons
         own=next((status for status in ("accepted", "pending", "rejected") if status in statuses), None),
         booked=booked,
         overlaps=_has_overlapping_booking(client, slot),
+        soon=soon,
+        late=late,
     )
     if problem is not None:
         raise DomainError(problem)
