@@ -124,7 +124,7 @@ class AvailabilityForm(PortalForm):
         0,
         720,
         _l("Enter a number of hours from 0 to 720."),
-        _l("Hours (0–720) before a consultation after which it can no longer be cancelled or moved online."),
+        _l("Hours (0–720): closer than this to a consultation, clients can no longer cancel or reschedule it."),
     )
     save = SubmitField(_l("Save availability"))
 
