@@ -275,3 +275,35 @@ def test_the_extension_skips_blocked_specialists_and_those_without_hours(signed_
     set_worker_app(app)
     clock.set(utc("2026-10-25 05:00"))
     assert extend_horizons() == 0
+
+
+def fill_days_off(doc, periods: int, hour: str) -> None:
+    """`periods` one-day periods from 2026-10-23 on, each with one slot at `hour` holding a pending request."""
+    alice = make_user("client")
+    for n in range(periods):
+        day = date(2026, 10, 23) + timedelta(days=n)
+        _db.session.add(DayOff(specialist_id=doc.id, first_day=day, last_day=day, note=f"off {n}"))
+        slot = make_slot(doc, starts_at=berlin(f"{day.isoformat()} {hour}"), commit=False)
+        _db.session.flush()
+        make_consultation(slot, alice, commit=False)
+    _db.session.commit()
+
+
+def test_the_page_runs_a_fixed_number_of_statements(signed_in, client, app, count_queries):
+    save(client, hours_form())
+
+    def statements() -> tuple[int, str]:
+        with app.app_context(), count_queries() as counter:
+            response = client.get("/specialist/availability")
+        assert response.status_code == 200
+        return counter.count, response.get_data(as_text=True)
+
+    fill_days_off(signed_in, 2, "13:00")
+    small, page = statements()
+    assert page.count('class="held-slots"') == 2
+    _db.session.execute(DayOff.__table__.delete())
+    _db.session.commit()
+    fill_days_off(signed_in, 40, "15:00")
+    large, page = statements()
+    assert page.count('class="held-slots"') == 40
+    assert small == large == 5  # the session's user, the rules, the hours, the periods, their slots with requests

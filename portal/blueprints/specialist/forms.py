@@ -5,6 +5,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.forms import PortalForm
 from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_pgettext
 from portal.services import availability
 from portal.services.errors import DomainError
 
@@ -66,7 +67,7 @@ def _ranges_field(label):
     return StringField(
         label,
         validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters."))],
-        render_kw={"placeholder": "09:00-12:00, 13:00-17:00", "autocomplete": "off", "spellcheck": "false"},
+        render_kw={"placeholder": _l("Not working"), "autocomplete": "off", "spellcheck": "false"},
     )
 
 
@@ -162,8 +163,8 @@ class AvailabilityForm(PortalForm):
 class DaysOffForm(PortalForm):
     """A period of whole days off, both ends included, with an optional note."""
 
-    first_day = DateField(_l("From"), validators=[InputRequired(message=_l("Choose the first day."))])
-    last_day = DateField(_l("To"), validators=[InputRequired(message=_l("Choose the last day."))])
+    first_day = DateField(lazy_pgettext("date range", "From"), validators=[InputRequired(message=_l("Choose the first day."))])
+    last_day = DateField(lazy_pgettext("date range", "To"), validators=[InputRequired(message=_l("Choose the last day."))])
     note = StringField(
         _l("Note"),
         validators=[Optional(), Length(max=255, message=_l("The note can be at most 255 characters long."))],
