@@ -163,8 +163,12 @@ class AvailabilityForm(PortalForm):
 class DaysOffForm(PortalForm):
     """A period of whole days off, both ends included, with an optional note."""
 
-    first_day = DateField(lazy_pgettext("date range", "From"), validators=[InputRequired(message=_l("Choose the first day."))])
-    last_day = DateField(lazy_pgettext("date range", "To"), validators=[InputRequired(message=_l("Choose the last day."))])
+    first_day = DateField(
+        lazy_pgettext("date range", "From"), validators=[InputRequired(message=_l("Choose the first day."))]
+    )
+    last_day = DateField(
+        lazy_pgettext("date range", "To"), validators=[InputRequired(message=_l("Choose the last day."))]
+    )
     note = StringField(
         _l("Note"),
         validators=[Optional(), Length(max=255, message=_l("The note can be at most 255 characters long."))],
