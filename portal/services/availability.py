@@ -124,6 +124,36 @@ def _unrequested():
     return ~exists().where(Consultation.slot_id == Slot.id)
 
 
+def _claim_unrequested(*conditions) -> list[tuple[int, datetime, datetime, bool]]:
+    """(id, start, end, generated) of the slots matching `conditions` that nobody has requested, locked FOR UPDATE
+    (lock order 2, after the specialist's row). A slot a client is requesting right now is locked by that request
+    and skipped: it stays."""
+    return list(
+        db.session.execute(
+            select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.generated)
+            .where(*conditions, _unrequested())
+            .with_for_update(of=Slot, skip_locked=True)
+        ).tuples()
+    )
+
+
+def _remove_unrequested(ids: list[int], now: datetime) -> int:
+    """Remove these claimed slots, checking again that none has a request: generated ones go for good (nobody ever
+    saw a request on them), manual ones are deleted as the Delete button deletes them, kept in the history.
+
+    Checked again in a statement of its own: it sees every request committed before the slots were locked, and no
+    request can come after (a request locks its slot first)."""
+    if not ids:
+        return 0
+    chosen = (Slot.id.in_(ids), _unrequested())
+    options = {"synchronize_session": False}
+    removed = db.session.execute(delete(Slot).where(*chosen, Slot.generated), execution_options=options).rowcount
+    removed += db.session.execute(
+        update(Slot).where(*chosen, ~Slot.generated).values(deleted_at=now, updated_at=now), execution_options=options
+    ).rowcount
+    return removed
+
+
 def generate(specialist: User, rules: Availability, after: datetime, until: datetime, prune: bool) -> Outcome:
     """Make the sessions of the specialist's hours in (after, until]; with `prune`, first remove their future
     generated slots without requests that are not among those sessions (call holding the specialist's lock)."""
@@ -140,22 +170,10 @@ def generate(specialist: User, rules: Availability, after: datetime, until: date
     removed = 0
     if prune:
         keep = set(wanted)
-        stale = [
-            slot_id
-            for slot_id, starts_at, ends_at in db.session.execute(
-                select(Slot.id, Slot.starts_at, Slot.ends_at).where(
-                    Slot.specialist_id == specialist.id,
-                    Slot.generated,
-                    Slot.deleted_at.is_(None),
-                    Slot.starts_at > now,
-                    _unrequested(),
-                )
-            )
-            if (starts_at, ends_at) not in keep
-        ]
-        if stale:
-            db.session.execute(delete(Slot).where(Slot.id.in_(stale)), execution_options={"synchronize_session": False})
-        removed = len(stale)
+        claimed = _claim_unrequested(
+            Slot.specialist_id == specialist.id, Slot.generated, Slot.deleted_at.is_(None), Slot.starts_at > now
+        )
+        removed = _remove_unrequested([ident for ident, start, end, _ in claimed if (start, end) not in keep], now)
     if not wanted:
         return Outcome(0, removed)
     existing = db.session.execute(
@@ -267,32 +285,21 @@ def period_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, da
 
 
 def add_days_off(specialist: User, first: date, last: date, note: str | None) -> tuple[DayOff, int]:
-    """Record days off and clear their free slots without requests (caller commits); (period, slots removed).
-
-    Generated slots go for good (nobody ever saw a request on them); manual ones are deleted as the Delete
-    button deletes them, so they stay in the specialist's history.
-    """
+    """Record days off and clear their free slots without requests (caller commits); (period, slots removed)."""
     zone, now = zone_of(specialist), utcnow()
     check_days_off(first, last, note, now.astimezone(zone).date())
     _locked(specialist)
     period = DayOff(specialist_id=specialist.id, first_day=first, last_day=last, note=note or None, created_at=now)
     db.session.add(period)
     start, end = period_bounds(first, last, zone)
-    free = (
+    claimed = _claim_unrequested(
         Slot.specialist_id == specialist.id,
         Slot.deleted_at.is_(None),
         Slot.starts_at > now,
         Slot.starts_at >= start,
         Slot.starts_at < end,
-        _unrequested(),
     )
-    removed = db.session.execute(
-        delete(Slot).where(*free, Slot.generated), execution_options={"synchronize_session": False}
-    ).rowcount
-    removed += db.session.execute(
-        update(Slot).where(*free, ~Slot.generated).values(deleted_at=now, updated_at=now),
-        execution_options={"synchronize_session": False},
-    ).rowcount
+    removed = _remove_unrequested([ident for ident, *_ in claimed], now)
     db.session.flush()
     return period, removed
 

@@ -5,7 +5,7 @@ days off clear and block generation, and the daily extension continues where the
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from jobs.availability import extend_horizons
 from portal.extensions import db as _db
@@ -307,3 +307,19 @@ def test_the_page_runs_a_fixed_number_of_statements(signed_in, client, app, coun
     large, page = statements()
     assert page.count('class="held-slots"') == 40
     assert small == large == 5  # the session's user, the rules, the hours, the periods, their slots with requests
+
+
+def test_a_slot_being_requested_while_the_hours_change_stays(signed_in, client):
+    """A request holds its slot's lock until it commits: the save skips that slot instead of waiting or failing."""
+    save(client, hours_form())
+    busy = _db.session.scalars(select(Slot).where(Slot.specialist_id == signed_in.id).order_by(Slot.starts_at)).first()
+    busy_id, starts_at = busy.id, busy.starts_at
+    _db.session.commit()
+    with _db.engine.connect() as other:
+        locked = other.execute(text("SELECT id FROM slots WHERE id = :id FOR UPDATE"), {"id": busy_id}).scalar()
+        assert locked == busy_id
+        response = save(client, hours_form({day: "13:00-16:00" for day in WEEK}))
+        assert response.status_code == 303
+        other.rollback()
+    starts = {start for start, _, _ in slots_of(signed_in)}
+    assert starts_at in starts and len(starts) == 21 + 1
