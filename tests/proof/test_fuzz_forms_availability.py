@@ -34,14 +34,14 @@ BROKEN += ("09:00-12:00, 11:00-13:00", "09:00-12:00,,", "9:00-10:00", "09:00—1
 
 @st.composite
 def ranges(draw):
-    """A weekday's field: empty, a morning range, or a morning and an afternoon range; one day in ten something
+    """A weekday's field: empty, a morning range, or a morning and an afternoon range; one day in twenty something
     broken (overlapping, backwards, shorter than a session, an edge time) is added."""
     parts = []
     for low, high in draw(pick((), ((6, 11),), ((6, 11), (13, 20)))):
         start = draw(st.integers(low * 4, high * 4)) * 15
         end = start + draw(pick(60, 120, 180, 240))
         parts.append(f"{clock_text(start)}{draw(pick('-', ' - ', '–'))}{clock_text(end)}")
-    if draw(st.integers(0, 9)) == 0:
+    if draw(st.integers(0, 19)) == 11:  # not 0: Hypothesis draws the bounds often
         parts.append(draw(pick(*BROKEN)))
     return draw(pick(", ", ",", " ,  ")).join(parts)
 
@@ -87,17 +87,14 @@ def restore(scene) -> None:
     db.session.commit()
 
 
-def number(valid: tuple, invalid: tuple):
-    """Mostly one of the valid values, now and then one just outside."""
-    return st.one_of(*[pick(*valid)] * 7, pick(*invalid))
-
-
+# Valid values, the edges among them; `form` spoils some fields of two submissions in three (numbers out of range,
+# text, several values, left out).
 NUMBERS = {
-    "session_minutes": number(("15", "50", "60", "45", " 30 "), ("14", "241")),
-    "break_minutes": number(("0", "10", "120", "5"), ("121", "-1")),
-    "notice_hours": number(("0", "24", "720"), ("721", "1.5")),
-    "horizon_days": number(("1", "14", "30"), ("0", "366")),
-    "cutoff_hours": number(("0", "12", "720"), ("-1", "1e3")),
+    "session_minutes": pick("50", "15", "60", "45", " 30 ", "240"),
+    "break_minutes": pick("10", "0", "120", "5"),
+    "notice_hours": pick("12", "0", "24", "720"),
+    "horizon_days": pick("14", "1", "30", "7"),
+    "cutoff_hours": pick("24", "0", "12", "720"),
 }
 
 
