@@ -62,6 +62,14 @@ def doc(clock):
 
 
 @pytest.fixture
+def in_process_jobs(app):
+    """Jobs called directly run in the test's app (as the worker's forked work-horse runs in the worker's)."""
+    set_worker_app(app)
+    yield
+    set_worker_app(None)
+
+
+@pytest.fixture
 def signed_in(doc, auth):
     auth.login_as(doc)
     return doc
@@ -253,10 +261,9 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_is_half_saved(signed
     assert _db.session.get(Availability, signed_in.id).notice_hours == 0
 
 
-def test_the_daily_extension_continues_to_the_horizon_once(signed_in, client, clock, app):
+def test_the_daily_extension_continues_to_the_horizon_once(signed_in, client, clock, in_process_jobs):
     save(client, hours_form())
     assert len(slots_of(signed_in)) == 21
-    set_worker_app(app)
     clock.set(utc("2026-10-25 05:00"))  # three days on
     assert extend_horizons() == 9
     assert extend_horizons() == 0
@@ -266,13 +273,12 @@ def test_the_daily_extension_continues_to_the_horizon_once(signed_in, client, cl
     assert _db.session.get(Availability, signed_in.id).generated_until == utc("2026-11-01 05:00")
 
 
-def test_the_extension_skips_blocked_specialists_and_those_without_hours(signed_in, client, clock, app):
+def test_the_extension_skips_blocked_specialists_and_those_without_hours(signed_in, client, clock, in_process_jobs):
     save(client, hours_form())
     make_user("specialist")  # never saved the page
     signed_in_id = signed_in.id
     _db.session.get(type(signed_in), signed_in_id).is_blocked = True
     _db.session.commit()
-    set_worker_app(app)
     clock.set(utc("2026-10-25 05:00"))
     assert extend_horizons() == 0
 
