@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db, login_manager
 from portal.i18n import lazy_gettext as _l
-from portal.models import Consultation, Slot, User, WebhookEndpoint
+from portal.models import Consultation, DayOff, Slot, User, WebhookEndpoint
 
 
 def init_app(app: Flask) -> None:
@@ -57,6 +57,7 @@ NAVIGATION = {
         ("specialist.calendar", _l("Calendar")),
         ("specialist.slots", _l("Slots")),
         ("specialist.consultations", _l("Requests")),
+        ("specialist.availability_page", _l("Availability")),
     ),
     "admin": (
         ("admin.dashboard", _l("Overview")),
@@ -142,3 +143,13 @@ def get_own_webhook_or_404(user: User, endpoint_id: int, lock: bool = False) -> 
     if endpoint is None:
         abort(404)
     return endpoint
+
+
+def get_own_day_off_or_404(specialist: User, day_off_id: int) -> DayOff:
+    """The specialist's own period of days off; anyone else's is a 404."""
+    period = db.session.scalars(
+        select(DayOff).where(DayOff.id == day_off_id, DayOff.specialist_id == specialist.id)
+    ).first()
+    if period is None:
+        abort(404)
+    return period

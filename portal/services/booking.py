@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.ics import consultation_ics
 from portal.models import ACTIVE_STATUSES, CANCEL_REASONS, MESSAGE_MAX, Availability, Consultation, Slot, User
-from portal.models.availability import DEFAULT_CUTOFF_HOURS
+from portal.models.availability import DEFAULT_CUTOFF_HOURS, too_late, too_soon
 from portal.models.slot import inside_cutoff
 from portal.outbox import queue_email
 from portal.services.errors import DomainError
@@ -22,6 +22,8 @@ ACTIVE_UNIQUE = "uq_consultations_slot_client_active"
 SLOT_GONE = _l("This slot is no longer available.")
 SLOT_TAKEN = _l("This slot has just been booked by someone else.")
 SLOT_STARTED = _l("This slot has already started and can no longer be requested.")
+TOO_SOON = _l("This time is too soon to book.")
+NOT_OPEN_YET = _l("This time is not open for booking yet.")
 SPECIALIST_AWAY = _l("This specialist is not taking requests at the moment.")
 ALREADY_REQUESTED = _l("You have already requested this slot.")
 WAS_REJECTED = _l("The specialist declined your request for this slot, so it cannot be requested again.")
@@ -32,16 +34,32 @@ MESSAGE_TOO_LONG = _l("Use at most 500 characters.")  # MESSAGE_MAX
 TOO_LATE = _l("It is too late to change this online; please contact the specialist.")
 
 
-def refusal(*, deleted: bool, starts_at, now, specialist_active: bool, own: str | None, booked: bool, overlaps: bool):
-    """Why a client may not request a slot (the rules of §6 Request, in the order they are told), or None.
+def refusal(
+    *,
+    deleted: bool,
+    starts_at,
+    now,
+    specialist_active: bool,
+    own: str | None,
+    booked: bool,
+    overlaps: bool,
+    soon: bool = False,
+    late: bool = False,
+):
+    """Why a client may not request a slot (the rules of §6 Request and §12, in the order they are told), or None.
 
-    `own` is the client's own request on the slot: accepted, pending, rejected or None. The booking page
-    asks it with the values of one query; request_slot with the locked slot's.
+    `own` is the client's own request on the slot: accepted, pending, rejected or None; `soon` and `late` say
+    whether it starts inside the specialist's minimum notice or beyond their horizon (models.availability).
+    The booking page asks it with the values of one query; request_slot with the locked slot's.
     """
     if deleted:
         return SLOT_GONE
     if starts_at <= now:
         return SLOT_STARTED
+    if soon:
+        return TOO_SOON
+    if late:
+        return NOT_OPEN_YET
     if not specialist_active:
         return SPECIALIST_AWAY
     if own in ACTIVE_STATUSES:
@@ -113,9 +131,12 @@ def check_requestable(client: User, slot: Slot, now) -> None:
             select(Consultation.status).where(Consultation.slot_id == slot.id, Consultation.client_id == client.id)
         )
     )
-    booked = db.session.scalar(
-        select(exists().where(Consultation.slot_id == slot.id, Consultation.status == "accepted"))
-    )
+    booked, soon, late = db.session.execute(
+        select(
+            exists().where(Consultation.slot_id == slot.id, Consultation.status == "accepted"), too_soon(), too_late()
+        ).where(Slot.id == slot.id),
+        {"now": now},
+    ).one()
     problem = refusal(
         deleted=slot.deleted_at is not None,
         starts_at=slot.starts_at,
@@ -124,6 +145,8 @@ def check_requestable(client: User, slot: Slot, now) -> None:
         own=next((status for status in ("accepted", "pending", "rejected") if status in statuses), None),
         booked=booked,
         overlaps=_has_overlapping_booking(client, slot),
+        soon=soon,
+        late=late,
     )
     if problem is not None:
         raise DomainError(problem)

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from portal import create_app
 from portal.clock import utcnow
 from portal.extensions import db as _db
-from portal.models import Consultation, OutboxEmail, Slot, User, WebhookEndpoint
+from portal.models import Consultation, DayOff, OutboxEmail, Slot, User, WebhookEndpoint
 from portal.services.tokens import CONFIRM, RESET, issue_token
 from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
@@ -127,6 +127,11 @@ EXPECTED = {
                                              POST=(LOGIN, FORBIDDEN, objects(own=INVALID, others=NOT_FOUND,
                                                                              missing=NOT_FOUND), FORBIDDEN, BLOCKED),
                                              obj="accepted", owner="specialist"),
+    "specialist.availability_page": Access(GET=(LOGIN, FORBIDDEN, OK,      FORBIDDEN,  BLOCKED),
+                                     POST=(LOGIN,    FORBIDDEN, INVALID,    FORBIDDEN,  BLOCKED)),
+    "specialist.add_days_off": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, INVALID, FORBIDDEN, BLOCKED)),
+    "specialist.remove_days_off": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, FORBIDDEN, BLOCKED),
+                                         obj="day_off", owner="specialist"),
     "admin.dashboard":        Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
     # Without its two dates the export answers with the overview's form and the errors next to the fields.
     "admin.export_consultations": Access(GET=(LOGIN, FORBIDDEN, FORBIDDEN,  INVALID,    BLOCKED), POST=NONE),
@@ -280,6 +285,12 @@ def build(world, kind: str | None, variant: str | None, actor_id: int | None, ow
             return make_consultation(slot(actor_user if own else others.specialist), others.client, status=status).id
         client = actor_user if own else make_user("client")
         return make_consultation(slot(others.specialist), client, status=status).id
+    if kind == "day_off":
+        day = utcnow().date() + timedelta(days=30)
+        period = DayOff(specialist_id=(actor_user if own else others.specialist).id, first_day=day, last_day=day)
+        _db.session.add(period)
+        _db.session.commit()
+        return period.id
     if kind in ("user", "blocked_user"):
         return actor_user.id if own else make_user("client", blocked=kind == "blocked_user").id
     if kind == "feed_token":
@@ -410,6 +421,18 @@ FILLED = {
         "repeat_weeks": "0",
     },
     "specialist.edit_slot": lambda value: slot_fields(value, note="Moved to the small room"),
+    "specialist.availability_page": lambda value: {
+        "monday": "09:00-12:00",
+        "session_minutes": "50",
+        "break_minutes": "10",
+        "notice_hours": "0",
+        "horizon_days": "14",
+        "cutoff_hours": "0",
+    },
+    "specialist.add_days_off": lambda value: {
+        "first_day": (utcnow() + timedelta(days=300)).date().isoformat(),
+        "last_day": (utcnow() + timedelta(days=301)).date().isoformat(),
+    },
     "admin.block": lambda value: {"reason": "Spam", "confirm": "yes"},
     "webhooks.endpoints": lambda value: {"url": "http://127.0.0.1:9/hook", "events": "consultation.requested"},
 }

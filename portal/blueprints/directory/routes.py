@@ -125,7 +125,8 @@ def _specialist_words(slot) -> str:
 @role_required("client")
 def book(slot_id: int):
     """The booking page: what will be requested, an optional message, Request consultation."""
-    slot = queries.booking_slot(slot_id, current_user.id)
+    now = utcnow()
+    slot = queries.booking_slot(slot_id, current_user.id, now)
     if slot is None:
         abort(404)
     form = BookForm()
@@ -151,7 +152,7 @@ def book(slot_id: int):
     if form.errors:
         status = 422
     elif problem is None:
-        problem = slot.refusal(utcnow())
+        problem = slot.refusal(now)
     zone = ZoneInfo(_viewer_zone())
     specialist_zone = _other_zone(slot, zone)
     return render_template(
