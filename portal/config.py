@@ -150,6 +150,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         # Shown to blocked users as the way to reach the admins; nothing is shown when unset.
         "ADMIN_CONTACT_EMAIL": (env.get("ADMIN_CONTACT_EMAIL") or "").strip() or None,
+        # Admins must turn two-factor authentication on before they reach any other page (SPEC §16).
+        "ADMIN_REQUIRE_2FA": _bool(env.get("ADMIN_REQUIRE_2FA")),
         "PAGE_SIZE": 20,
         "CLOCK": None,
     }

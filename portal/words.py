@@ -77,6 +77,8 @@ def email_kind_label(kind: str) -> str:
         "request_cancelled": _l("Cancelled by client"),
         "slot_changed": _l("Slot changed"),
         "slot_deleted": _l("Slot deleted"),
+        "two_factor_on": _l("Two-factor authentication on"),
+        "two_factor_off": _l("Two-factor authentication off"),
     }
     found = words.get(kind)
     return str(found) if found is not None else kind.replace("_", " ").capitalize()

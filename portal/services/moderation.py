@@ -20,7 +20,7 @@ class ConfirmationNeeded(DomainError):
         self.user = user
 
 
-def _lock_pair(admin: User, user_id: int) -> User:
+def lock_pair(admin: User, user_id: int) -> User:
     """Lock the acting admin's and the target's rows (in id order, so two admins never deadlock)."""
     rows = db.session.scalars(
         select(User)
@@ -43,7 +43,7 @@ def block_user(admin: User, user_id: int, reason: str | None = None, confirmed: 
     """Block an account: it can no longer log in and all its sessions end (caller commits)."""
     if admin.id == user_id:
         raise DomainError(_l("You cannot block your own account."))
-    user = _lock_pair(admin, user_id)
+    user = lock_pair(admin, user_id)
     if user.is_blocked:
         raise DomainError(_l("%(username)s is already blocked.", username=user.username))
     if user.role == "admin" and not confirmed:
@@ -58,7 +58,7 @@ def block_user(admin: User, user_id: int, reason: str | None = None, confirmed: 
 
 def unblock_user(admin: User, user_id: int) -> User:
     """Unblock an account: it may log in again; sessions ended by the block stay ended (caller commits)."""
-    user = _lock_pair(admin, user_id)
+    user = lock_pair(admin, user_id)
     if not user.is_blocked:
         raise DomainError(_l("%(username)s is not blocked.", username=user.username))
     user.is_blocked = False
