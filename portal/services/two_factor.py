@@ -77,7 +77,7 @@ def normalise_code(code: str | None) -> str:
 
 def _step_of(secret: str, code: str) -> int | None:
     """The time step within the window whose code this is, or None."""
-    if not (len(code) == 6 and code.isdigit()):
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):  # "١٢٣٤٥٦" is digits to str.isdigit
         return None
     totp, now = pyotp.TOTP(secret), utcnow()
     current = totp.timecode(now)
