@@ -65,8 +65,10 @@ def two_factor_page():
     user = current_user._get_current_object()
     if user.has_two_factor:
         return _manage(user)
-    secret = session.get(SETUP) or two_factor.new_secret()
-    session[SETUP] = secret
+    # Kept in the session (encrypted: the session cookie is signed, not secret) until a code of it is shown.
+    stored = session.get(SETUP)
+    secret = (two_factor.decrypt_secret(stored) if isinstance(stored, str) else None) or two_factor.new_secret()
+    session[SETUP] = two_factor.encrypt_secret(secret)
     form = TurnOnForm()
     status = 200
     if form.validate_on_submit():
