@@ -1,4 +1,4 @@
-"""Two-factor authentication: TOTP secrets, recovery codes, admin resets in the moderation log
+"""Two-factor authentication: TOTP secrets, recovery codes, admin resets in the moderation log; the dashboard's indexes
 
 Revision ID: 0009
 Revises: 0008
@@ -6,7 +6,8 @@ Create Date: 2026-11-28 22:10:00
 
 Each account may keep an encrypted TOTP secret, when two-factor authentication was turned on and the last time
 step a code was accepted for; its recovery codes are stored as keyed hashes, each usable once. An admin's reset of
-someone's two-factor authentication is a moderation log entry.
+someone's two-factor authentication is a moderation log entry. The admin dashboard counts consultations per week
+by range scans of an index on each event's timestamp, and finds unanswered requests by a partial index.
 """
 
 from alembic import op
@@ -22,7 +23,22 @@ OLD_ACTIONS = "action IN ('block', 'unblock')"
 NEW_ACTIONS = "action IN ('block', 'unblock', 'reset_two_factor')"
 
 
+DASHBOARD_INDEXES = (
+    ('ix_consultations_created_at', ['created_at'], {}),
+    ('ix_consultations_accepted_at', ['accepted_at'], {'postgresql_where': sa.text('accepted_at IS NOT NULL')}),
+    ('ix_consultations_rejected_at', ['rejected_at'], {'postgresql_where': sa.text('rejected_at IS NOT NULL')}),
+    ('ix_consultations_cancelled_at', ['cancelled_at'], {'postgresql_include': ['status', 'cancel_reason'],
+                                                         'postgresql_where': sa.text('cancelled_at IS NOT NULL')}),
+    ('ix_consultations_unanswered', ['slot_id'], {'postgresql_include': ['status'],
+                                                  'postgresql_where': sa.text("status IN ('pending', 'expired')")}),
+)
+
+
 def upgrade():
+    with op.batch_alter_table('consultations', schema=None) as batch_op:
+        for name, columns, options in DASHBOARD_INDEXES:
+            batch_op.create_index(name, columns, unique=False, **options)
+
     op.create_table(
         "recovery_codes",
         sa.Column("id", sa.Integer(), nullable=False),
