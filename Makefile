@@ -30,7 +30,7 @@ help:
 	@echo "make format - ruff format and autofix"
 	@echo "make babel  - compile translations"
 	@echo "make babel-update - extract the strings to translate and update portal/translations/ru"
-	@echo "make bench  - run bench/run.sh"
+	@echo "make bench  - run bench/run.sh (options: make bench ARGS=\"--scale 10 --seconds 5\")"
 	@echo "make screenshots - retake the README screenshots (docs/screenshots/) in Chromium"
 
 venv:
@@ -69,7 +69,7 @@ format: venv-dev
 	$(VENV)/bin/ruff format .
 
 bench:
-	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench/run.sh not found: nothing to run"; fi
+	@if [ -f bench/run.sh ]; then bash bench/run.sh $(ARGS); else echo "bench/run.sh not found: nothing to run"; fi
 
 screenshots:
 	README_SCREENSHOTS_DIR=docs/screenshots bash scripts/test.sh -q tests/e2e/test_readme_screenshots.py

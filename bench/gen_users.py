@@ -61,9 +61,12 @@ def make_users(rng, now: datetime, password_hash: str, n_specialists: int, n_cli
     add(common.SPECIALIST, "specialist", timezone="Europe/Berlin", specialty="Psychologist", bio=BIO)
     for name in common.WRITER_SPECIALISTS:
         add(name, "specialist", specialty=common.WRITER_SPECIALTY)
+    # Numbers as wide as the largest one (specialist0006 … specialist1000, client00014 … client20000 at the
+    # standard size), so that a search such as "client123" matches the same share of clients at any size.
+    width = len(str(n_specialists))
     for n in range(len(common.WRITER_SPECIALISTS) + 2, n_specialists + 1):
         add(
-            f"specialist{n:04d}",
+            f"specialist{n:0{width}d}",
             "specialist",
             timezone=rng.choice(common.TIMEZONES),
             locale="ru" if rng.random() < 0.3 else "en",
@@ -75,9 +78,10 @@ def make_users(rng, now: datetime, password_hash: str, n_specialists: int, n_cli
     add(common.CLIENT, "client", timezone="Europe/Berlin")
     for name in common.WRITER_CLIENTS:
         add(name, "client")
+    width = len(str(n_clients))
     for n in range(len(common.WRITER_CLIENTS) + 2, n_clients + 1):
         add(
-            f"client{n:05d}",
+            f"client{n:0{width}d}",
             "client",
             timezone=rng.choice(common.TIMEZONES),
             locale="ru" if rng.random() < 0.3 else "en",

@@ -14,8 +14,8 @@ from bench.web import USER_AGENT, Session, parse_page
 
 LUA = Path(__file__).resolve().parent / "wrk.lua"
 SPECIALTY = "Psychologist"
-ADMIN_QUERY = "client123"
-ADJACENT_BASELINE_SECONDS = 3  # matches client12300 … client12399: a page of results and more
+ADMIN_QUERY = "client123"  # client12300 … client12399 at scale 1, client123000 … client123999 at 10: 0.5 %
+ADJACENT_BASELINE_SECONDS = 3
 
 
 @dataclass

@@ -52,6 +52,7 @@ def build(pages, writes, memory, explained, args, seconds: float) -> dict:
     return {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg": os.getloadavg()},
         "settings": {
+            "scale": args.scale,
             "gunicorn_workers": 2,
             "connections": args.connections,
             "wrk_threads": args.threads,
@@ -111,7 +112,8 @@ def print_table(results: dict) -> None:
               f" (expected {writes['outbox_expected']}): {writes['outbox_by_kind']}")  # fmt: skip
     for name, ok in results["targets"].items():
         print(f"{_mark(ok):>4}  {name}")
-    print(f"run took {results['run_seconds']} s; load average {results['machine']['load_avg']}")
+    scale = results["settings"].get("scale", 1)
+    print(f"data at scale {scale}; run took {results['run_seconds']} s; load average {results['machine']['load_avg']}")
 
 
 def markdown(results: dict) -> str:

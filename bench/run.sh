@@ -2,6 +2,7 @@
 # The load benchmark (make bench): realistic data, gunicorn with 2 workers, wrk at concurrency 16.
 #
 #   bash bench/run.sh [bench.run options, e.g. --seconds 5 --skip-writes]
+#   bash bench/run.sh --scale 10            # 10× the data (also: BENCH_SCALE=10, make bench ARGS="--scale 10")
 #
 # Database and Redis, one of:
 #   - DATABASE_URL and REDIS_URL in the environment: used as they are. The database must be empty
@@ -14,6 +15,18 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO_ROOT="$(pwd)"
+
+# --scale N (or BENCH_SCALE=N): the data generated is N times the standard size, and bench.run scales the
+# size-dependent parts of the measurement with it. The option is read here and passed on to both.
+args=("$@")
+for i in "${!args[@]}"; do
+    case "${args[$i]}" in
+        --scale=*) BENCH_SCALE="${args[$i]#--scale=}" ;;
+        --scale) BENCH_SCALE="${args[$((i + 1))]:-}" ;;
+    esac
+done
+export BENCH_SCALE="${BENCH_SCALE:-1}"
+[[ "$BENCH_SCALE" =~ ^[1-9][0-9]*$ ]] || { echo "ERROR: --scale must be a whole number of 1 or more" >&2; exit 2; }
 # shellcheck source=scripts/services.sh
 source "$REPO_ROOT/scripts/services.sh"
 
@@ -86,10 +99,10 @@ started=$SECONDS
 if [ "${BENCH_REUSE:-}" = 1 ]; then
     say "Reusing the data already in the database"
 else
-    say "Generating the data set"
+    say "Generating the data set (scale $BENCH_SCALE)"
     reset=()
     [ "${BENCH_RESET:-}" != 1 ] || reset=(--reset)
-    "$VENV_DIR/bin/python" -m bench.generate "${reset[@]}"
+    "$VENV_DIR/bin/python" -m bench.generate "${reset[@]}" --scale "$BENCH_SCALE"
 fi
 "$VENV_DIR/bin/python" -m bench.run "$@"
 say "Benchmark finished in $((SECONDS - started)) s"

@@ -55,15 +55,17 @@ def _numbers(form: Form) -> list[int]:
     return found + [int(v) for n, v in form.fields if v.isdigit() and n != "csrf_token"]
 
 
-def learn(session: Session, path: str, button: str, ids: set[int]) -> Template:
-    """The form with this button on this page that acts on one of the given ids."""
+def learn(session: Session, path: str, button: str, known) -> Template:
+    """The form with this button on this page that acts on a known id; `known(numbers)` answers which of the
+    numbers seen in the forms are ids of the objects meant."""
     page = session.get(path)
     forms, _ = parse_page(page.text, path)
-    for form in forms:
-        if form.has_button(button):
-            for number in _numbers(form):
-                if number in ids:
-                    return Template(form, number, button)
+    candidates = [(form, _numbers(form)) for form in forms if form.has_button(button)]
+    ids = known({number for _, numbers in candidates for number in numbers})
+    for form, numbers in candidates:
+        for number in numbers:
+            if number in ids:
+                return Template(form, number, button)
     raise RuntimeError(f"no {button!r} form acting on a known id on {path} (HTTP {page.status})")
 
 
@@ -143,7 +145,10 @@ def run_writes(base_url: str, database_url: str, seconds: float) -> dict:
 
     # Learn the Request and Accept forms from the pages (one warm-up request on the first writer's first slot).
     first = common.WRITER_SPECIALISTS[0]
-    slot_ids = {r[0] for r in _query(conn, "SELECT id FROM slots")}
+
+    def slot_ids(numbers: set[int]) -> set[int]:
+        return {r[0] for r in _query(conn, "SELECT id FROM slots WHERE id = ANY(%s)", (list(numbers),))}
+
     request_form = learn(clients[0], "/client/slots", "Request", slot_ids)
     # Both warm-up posts also capture their SQL statements for the report.
     capture = {"X-Bench-Capture": "1"}
@@ -151,7 +156,7 @@ def run_writes(base_url: str, database_url: str, seconds: float) -> dict:
     request_path, fields = request_form.request(warm_slot)
     clients[0].post(request_path, fields, headers=capture)
     pending = {r[0] for r in _query(conn, "SELECT id FROM consultations WHERE slot_id = %s", (warm_slot,))}
-    accept_form = learn(specialists[0], "/specialist/consultations", "Accept", pending)
+    accept_form = learn(specialists[0], "/specialist/consultations", "Accept", pending.intersection)
     accept_path, fields = accept_form.request(pending.pop())
     specialists[0].post(accept_path, fields, headers=capture)
 

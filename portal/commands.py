@@ -93,7 +93,8 @@ def seed_demo():
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @with_appcontext
 def worker(burst):
-    """RQ worker (with scheduler for retries) on the portal's queues; drains the outbox periodically."""
+    """RQ worker (with scheduler for retries) on the portal's queues; drains the outbox periodically and
+    enqueues the periodic jobs (portal/schedule.py) unless PERIODIC_JOBS is off."""
     from rq import Queue, Worker
 
     from portal.queues import queue_name, redis_connection, set_worker_app
@@ -106,6 +107,10 @@ def worker(burst):
     queues = [Queue(queue_name(name), connection=connection) for name in ("emails", "default")]
     if not burst:
         threading.Thread(target=_drain_forever, args=(app,), daemon=True, name="outbox-drain").start()
+        if current_app.config["PERIODIC_JOBS"]:
+            from portal.schedule import start_scheduler
+
+            start_scheduler(app)
     Worker(queues, connection=connection).work(with_scheduler=True, burst=burst)
 
 

@@ -42,6 +42,7 @@ ENV_NAMES = {
     "RQ_QUEUE_PREFIX",
     "OUTBOX_STALE_SECONDS",
     "OUTBOX_DRAIN_INTERVAL",
+    "PERIODIC_JOBS",
     "EMAIL_MAX_RETRIES",
     "EMAIL_RETRY_INTERVALS",
     "MAX_CONTENT_LENGTH",
@@ -142,6 +143,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "RQ_QUEUE_PREFIX": env.get("RQ_QUEUE_PREFIX", ""),
         "OUTBOX_STALE_SECONDS": int(env.get("OUTBOX_STALE_SECONDS") or 120),
         "OUTBOX_DRAIN_INTERVAL": int(env.get("OUTBOX_DRAIN_INTERVAL") or 60),
+        # The worker enqueues the reminder and expiry sweeps (portal/schedule.py); "off" leaves them to others.
+        "PERIODIC_JOBS": _bool(env.get("PERIODIC_JOBS"), default=True),
+        # Seconds: no periodic job waits longer than this between runs (None: each runs at its own interval).
+        "PERIODIC_INTERVAL_MAX": None,
         "EMAIL_MAX_RETRIES": int(env.get("EMAIL_MAX_RETRIES") or 5),
         "EMAIL_RETRY_INTERVALS": [
             int(x) for x in (env.get("EMAIL_RETRY_INTERVALS") or "10,30,120,600,1800").split(",")

@@ -251,7 +251,8 @@ def _client_stmt():
         .where(Consultation.client_id == bindparam("user_id"))
         .where(
             or_(
-                and_(Consultation.status.in_(("pending", "accepted")), Slot.starts_at >= since),
+                # Expired ones as well: stored once the sweep has run, derived from "pending" until then.
+                and_(Consultation.status.in_(("pending", "accepted", "expired")), Slot.starts_at >= since),
                 and_(Consultation.status.in_(CANCELLED), Consultation.cancelled_at >= since),
             )
         )

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
+from portal.models.user import person_label
 
 
 def init_app(app: Flask) -> None:
@@ -19,6 +20,15 @@ def init_app(app: Flask) -> None:
         reason_labels=reason_labels,
         email_state_label=email_state_label,
     )
+    app.jinja_env.filters["person"] = person
+
+
+def person(value, username: str | None = None) -> str:
+    """A person as text, "Display name @username" (`person_label`): `user|person`, for anything with
+    `display_name` and `username`, or `display_name|person(username)`."""
+    if username is None:
+        return person_label(value.display_name, value.username)
+    return person_label(value, username)
 
 
 def status_labels() -> dict:
@@ -77,8 +87,31 @@ def email_kind_label(kind: str) -> str:
         "request_cancelled": _l("Cancelled by client"),
         "slot_changed": _l("Slot changed"),
         "slot_deleted": _l("Slot deleted"),
+        "reminder_24h": _l("Reminder a day ahead"),
+        "reminder_1h": _l("Reminder an hour ahead"),
+        "request_expired": _l("Request expired"),
         "two_factor_on": _l("Two-factor authentication on"),
         "two_factor_off": _l("Two-factor authentication off"),
     }
     found = words.get(kind)
     return str(found) if found is not None else kind.replace("_", " ").capitalize()
+
+
+def region_label(region: str) -> str:
+    """The heading of a group of the time zone select: the first part of the zone names in it, in words."""
+    words = {
+        "Africa": _l("Africa"),
+        "America": _l("America"),
+        "Antarctica": _l("Antarctica"),
+        "Arctic": _l("Arctic"),
+        "Asia": _l("Asia"),
+        "Atlantic": _l("Atlantic Ocean"),
+        "Australia": _l("Australia"),
+        "Europe": _l("Europe"),
+        "Indian": _l("Indian Ocean"),
+        "Pacific": _l("Pacific Ocean"),
+        "UTC": _l("Coordinated Universal Time"),
+        "Other": _l("Other zones"),
+    }
+    found = words.get(region)
+    return str(found) if found is not None else region

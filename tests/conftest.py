@@ -20,12 +20,14 @@ import redis as redis_lib
 from aiosmtpd.controller import Controller
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
-from sqlalchemy.exc import OperationalError
+from rq import Queue
+from rq.registry import StartedJobRegistry
+from sqlalchemy import event
 from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.extensions import db as _db
+from tests.support.database import clear_redis, empty_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 # Fixtures whose worker processes keep real time: TEST_CLOCK_AT cannot shift them, so their tests are skipped then.
@@ -165,6 +167,8 @@ def app_config(database_url, redis_url, run_id, smtp_sink):
         "EMAIL_MAX_RETRIES": "3",
         # The shared worker never drains: a test that needs draining runs a worker of its own.
         "OUTBOX_DRAIN_INTERVAL": "3600",
+        # Nor does it sweep (reminders, expiry): a test that needs the periodic jobs runs a worker of its own.
+        "PERIODIC_JOBS": "off",
         "OUTBOX_STALE_SECONDS": "5",
     }
 
@@ -229,39 +233,31 @@ def redis_client(redis_url):
     return redis_lib.Redis.from_url(redis_url)
 
 
-def _clear_redis(client, run_id):
-    keys = list(client.scan_iter(match=f"*{run_id}*", count=1000))
-    if keys:
-        client.delete(*keys)
-
-
-def _empty_tables(attempts: int = 5) -> None:
-    """TRUNCATE every table; a job of the previous test still finishing can deadlock with it: try again."""
-    tables = ", ".join(t.name for t in reversed(_db.metadata.sorted_tables))
-    for attempt in range(attempts):
-        try:
-            with _db.engine.begin() as conn:
-                conn.execute(text("SET lock_timeout = '20s'"))
-                conn.execute(text(f"TRUNCATE {tables} CASCADE"))
-            return
-        except OperationalError as error:
-            if "deadlock detected" not in str(error) or attempt == attempts - 1:
-                raise
-            time.sleep(0.2)
+def _settle_shared_worker(client, prefix: str, timeout: float = 60.0) -> None:
+    """Wait until the shared worker has nothing of this test left: no job waiting in its queues and none in its
+    hands. Then the next test's rows (whose ids start again from 1) cannot meet a job of this one."""
+    queues = [Queue(prefix + name, connection=client) for name in ("emails", "default")]
+    deadline = time.monotonic() + timeout
+    while any(q.count or StartedJobRegistry(queue=q).count for q in queues):
+        if time.monotonic() > deadline:
+            raise AssertionError("the shared RQ worker did not finish this test's jobs in time")
+        time.sleep(0.05)
 
 
 @pytest.fixture(autouse=True)
-def db(app, redis_client, run_id, session_clock):
-    """Every test starts with empty tables, empty Redis keys and the real clock.
+def db(request, app, redis_client, run_id, session_clock):
+    """Every test starts with empty tables (ids from 1 again), empty Redis keys and the real clock.
 
-    Ids are not restarted: an email job of an earlier test still in the worker's hands then finds no row of
-    this test under its outbox id."""
+    A test that used the shared worker waits, when it ends, until the worker has finished its jobs; jobs
+    scheduled for a retry go with the Redis keys. So no email of one test can reach another."""
     session_clock.reset()
     with app.app_context():
-        _empty_tables()
-        _clear_redis(redis_client, run_id)
+        empty_tables()
+        clear_redis(redis_client, run_id)
         yield _db
         _db.session.remove()
+        if "rq_worker" in request.fixturenames:
+            _settle_shared_worker(redis_client, app.config["RQ_QUEUE_PREFIX"])
 
 
 @pytest.fixture

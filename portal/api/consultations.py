@@ -25,13 +25,14 @@ from portal.services import requests as requests_service
 def my_consultations(tab=None, status=None, after=None, before=None):
     """Your consultations: a client's own (`tab`), or the requests on a specialist's slots (`status`).
 
-    As on the pages: a client's upcoming ones soonest first and past ones latest first; a specialist's pending
+    As on the pages: a client's upcoming ones (pending and accepted) soonest first and the others (past and
+    cancelled) latest first; a specialist's pending
     requests (of slots still to come) soonest first, the other tabs latest first.
     """
     user, now, size = caller(), utcnow(), current_app.config["PAGE_SIZE"]
     if user.role == "client":
-        past = tab == "past"
-        page = consultation_page(user.id, now, past, size, after=after, before=before)
+        tab = "past" if tab == "past" else "upcoming"
+        page = consultation_page(user.id, now, tab, size, after=after, before=before)
         return page_body(page, "api.my_consultations", [client_row(r, now) for r in page.items], {"tab": tab})
     status = status or "pending"
     page = request_page(user.id, now, status, after=after, before=before, size=size)

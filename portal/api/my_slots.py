@@ -22,6 +22,7 @@ from portal.blueprints.specialist.queries import slot_page
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import gettext as _
+from portal.i18n import when_text
 from portal.models import User
 from portal.services import slots as slots_service
 from portal.services.errors import DomainError
@@ -71,8 +72,8 @@ def _ambiguous(start: datetime) -> DomainError:
     return DomainError(
         _(
             "%(time)s occurs twice on %(date)s in your time zone; slots use its first occurrence.",
-            time=start.strftime("%H:%M"),
-            date=start.date().isoformat(),
+            time=when_text(start.time(), "time"),
+            date=when_text(start.date(), "date"),
         ),
         field="starts_at",
     )

@@ -51,7 +51,10 @@ class SlotArgs(PageArgs):
 class ConsultationArgs(PageArgs):
     tab = ma.fields.String(
         validate=one_of(("upcoming", "past")),
-        metadata={"description": "Clients: upcoming (soonest first, the default) or past (latest first)."},
+        metadata={
+            "description": "Clients: upcoming (pending and accepted, soonest first; the default) or past "
+            "(past and cancelled, latest first)."
+        },
     )
     status = ma.fields.String(
         validate=one_of(("pending", "accepted", "rejected", "cancelled", "all")),
@@ -157,17 +160,16 @@ class OfferedSlotSchema(ma.Schema):
     )
 
 
-SHOWN_STATUSES = (*STATUSES, "expired")
-
-
 class ConsultationSchema(ma.Schema):
     """A consultation as its client (with `specialist`) or its specialist (with `client`) sees it."""
 
     id = ma.fields.Integer(required=True)
     status = ma.fields.String(
         required=True,
-        validate=validate.OneOf(SHOWN_STATUSES),
-        metadata={"description": "expired: still pending when its slot began."},
+        validate=validate.OneOf(STATUSES),
+        metadata={
+            "description": "expired: not answered before its slot began or the specialist's minimum notice ran out."
+        },
     )
     slot_id = ma.fields.Integer()
     starts_at = Instant(required=True)

@@ -76,6 +76,11 @@ class User(UserMixin, Base):
     def name(self) -> str:
         return person_name(self.display_name, self.username)
 
+    @property
+    def label(self) -> str:
+        """How this person is named on pages and in emails (see `person_label`)."""
+        return person_label(self.display_name, self.username)
+
     @hybrid_property
     def is_active_specialist(self) -> bool:
         """A specialist clients may find and book: confirmed and not blocked (in Python and in SQL)."""
@@ -117,5 +122,11 @@ for _column in (User.username, User.email, User.display_name, User.specialty):
 
 
 def person_name(display_name: str | None, username: str) -> str:
-    """What a person is called on pages and in emails: their display name, else their username."""
+    """What a person is called for short (a heading, the API's `name`): their display name, else their username."""
     return display_name or username
+
+
+def person_label(display_name: str | None, username: str) -> str:
+    """The one way a person is named on pages and in emails: "Sigmund Freud @freud", or "@dora" alone without a
+    display name — never the username twice. Templates: the `person` filter (text) and macro (HTML)."""
+    return f"{display_name} @{username}" if display_name else f"@{username}"

@@ -41,7 +41,7 @@ def queue_email(user: User, kind: str, ics: str | None = None, **context) -> Out
     with force_locale(user.locale):
 
         def when(value: datetime) -> str:
-            return format_for_recipient(value, user.timezone, user.locale)[1]
+            return format_for_recipient(value, user.timezone)
 
         template = current_app.jinja_env.get_template(f"email/{kind}.txt")
         module = template.make_module(

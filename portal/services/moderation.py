@@ -16,7 +16,7 @@ class ConfirmationNeeded(DomainError):
     """Blocking another admin needs an explicit confirmation."""
 
     def __init__(self, user: User):
-        super().__init__(_l("%(username)s is an administrator. Confirm to block this account.", username=user.username))
+        super().__init__(_l("%(username)s is an administrator. Confirm to block this account.", username=user.label))
         self.user = user
 
 
@@ -45,7 +45,7 @@ def block_user(admin: User, user_id: int, reason: str | None = None, confirmed: 
         raise DomainError(_l("You cannot block your own account."))
     user = lock_pair(admin, user_id)
     if user.is_blocked:
-        raise DomainError(_l("%(username)s is already blocked.", username=user.username))
+        raise DomainError(_l("%(username)s is already blocked.", username=user.label))
     if user.role == "admin" and not confirmed:
         raise ConfirmationNeeded(user)
     reason = (reason or "").strip() or None
@@ -60,7 +60,7 @@ def unblock_user(admin: User, user_id: int) -> User:
     """Unblock an account: it may log in again; sessions ended by the block stay ended (caller commits)."""
     user = lock_pair(admin, user_id)
     if not user.is_blocked:
-        raise DomainError(_l("%(username)s is not blocked.", username=user.username))
+        raise DomainError(_l("%(username)s is not blocked.", username=user.label))
     user.is_blocked = False
     user.blocked_reason = None
     user.rotate_session_token()

@@ -73,16 +73,14 @@ def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation
     client = consultation.client
     if client.is_blocked:
         raise DomainError(
-            _("The account of %(username)s is blocked; the request cannot be accepted.", username=client.username)
+            _("The account of %(username)s is blocked; the request cannot be accepted.", username=client.label)
         )
     if specialist.is_blocked:
         raise DomainError(_("Your account is blocked"))
     # Two specialists accepting one client's overlapping requests take turns on the client's row.
     db.session.execute(select(User.id).where(User.id == client.id).with_for_update(key_share=True))
     if client_is_busy(client.id, slot):
-        raise DomainError(
-            _("%(username)s already has an accepted consultation at this time.", username=client.username)
-        )
+        raise DomainError(_("%(username)s already has an accepted consultation at this time.", username=client.label))
     others = [c for c in active_consultations(slot.id) if c.id != consultation.id]
     if any(c.status == "accepted" for c in others):
         raise booked_error()

@@ -27,6 +27,7 @@ from portal.access import get_own_slot_or_404
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import gettext as _
+from portal.i18n import when_text, zone_label
 from portal.ics import consultation_ics
 from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
 from portal.outbox import queue_email
@@ -52,9 +53,9 @@ def local_instant(day: date, wall: time, zone: ZoneInfo, field: str) -> datetime
         raise DomainError(
             _(
                 "%(time)s does not exist on %(date)s in %(zone)s: the clocks move forward then. Choose another time.",
-                time=naive.strftime("%H:%M"),
-                date=day.isoformat(),
-                zone=zone.key,
+                time=when_text(naive.time(), "time"),
+                date=when_text(day, "date"),
+                zone=zone_label(zone.key),
             ),
             field=field,
         )
@@ -62,9 +63,8 @@ def local_instant(day: date, wall: time, zone: ZoneInfo, field: str) -> datetime
 
 
 def span_text(starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> str:
-    """A slot's time like 2026-04-06 09:00–09:45 in the given zone."""
-    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+    """A slot's time like "Mon, 6 Apr 2026, 09:00–09:45" in the given zone (the formats of portal/i18n.py)."""
+    return f"{when_text(starts_at, tz=zone.key)}–{when_text(ends_at, 'time', tz=zone.key)}"
 
 
 def end_error() -> DomainError:
@@ -115,11 +115,11 @@ def overlap_error(conflict: Slot | None, zone: ZoneInfo, owner: User | None = No
     """The refusal for an overlap, the same whether Python or the database found it."""
     if owner is not None:
         if conflict is None:
-            message = _("This slot overlaps a slot of %(username)s.", username=owner.username)
+            message = _("This slot overlaps a slot of %(username)s.", username=owner.label)
         else:
             message = _(
                 "This slot overlaps a slot of %(username)s (%(span)s).",
-                username=owner.username,
+                username=owner.label,
                 span=span_text(conflict.starts_at, conflict.ends_at, zone),
             )
         return DomainError(message, field="specialist")
@@ -205,8 +205,9 @@ def create_slots(
             created.append(_create_one(specialist, current, start, end, note or None, zone, now))
         except DomainError as error:
             if repeat_weeks:
+                day_text = when_text(current, "date")
                 raise DomainError(
-                    _("Slot on %(date)s: %(problem)s", date=current.isoformat(), problem=error.message), error.field
+                    _("Slot on %(date)s: %(problem)s", date=day_text, problem=error.message), error.field
                 ) from None
             raise
     return created
@@ -241,7 +242,7 @@ def check_transfer_target(user: User | None, username: str) -> User:
         raise DomainError(_("There is no user named %(username)s.", username=username), field="specialist")
     if not user.is_active_specialist:
         raise DomainError(
-            _("Slots can only go to an active specialist; %(username)s is not one.", username=user.username),
+            _("Slots can only go to an active specialist; %(username)s is not one.", username=user.label),
             field="specialist",
         )
     return user

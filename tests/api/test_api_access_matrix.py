@@ -9,7 +9,6 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import text
 
 from portal import create_app
 from portal.api import tokens as api_tokens
@@ -19,6 +18,7 @@ from portal.models import User
 from tests.api.conftest import PROBLEM, fingerprint
 from tests.conftest import PortalClient
 from tests.factories import make_consultation, make_slot, make_user
+from tests.support.database import world_app, world_db  # noqa: F401 (world_db is this module's db)
 
 OK, CREATED, FORBIDDEN, NOT_FOUND, INVALID = "200", "201", "403", "404", "422"
 UNAUTHORIZED, BLOCKED = "401", "403 blocked"
@@ -148,31 +148,13 @@ def cases():
 @pytest.fixture(scope="module")
 def world(app_config, session_clock, run_id, redis_client):
     """One app and one token per kind of caller, for the whole module."""
-    # Its own queue prefix: no worker delivers the emails these calls cause.
-    application = create_app({**app_config, "CLOCK": session_clock, "RQ_QUEUE_PREFIX": f"{run_id}apimatrix-"})
-    application.test_client_class = PortalClient
-    session_clock.reset()
-    with application.app_context():
-        tables = ", ".join(t.name for t in reversed(_db.metadata.sorted_tables))
-        _db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        _db.session.commit()
-        for key in redis_client.scan_iter(match=f"*{run_id}*"):
-            redis_client.delete(key)
+    with world_app(app_config, session_clock, run_id, redis_client, "apimatrix", PortalClient) as application:
         world = SimpleNamespace(app=application, counter=itertools.count(1), tokens={}, users={})
         world.other_client = make_user("client", username="other.client").id
         world.other_specialist = make_user("specialist", username="other.specialist").id
         for actor in ACTORS:
             world.users[actor], world.tokens[actor] = caller_of(actor)
-        _db.session.remove()
     return world
-
-
-@pytest.fixture
-def db(world):
-    """Replaces the per-test truncation: the matrix shares one world; each case makes its own objects."""
-    with world.app.app_context():
-        yield _db
-        _db.session.remove()
 
 
 def caller_of(actor: str) -> tuple[int | None, str | None]:

@@ -140,7 +140,7 @@ def test_an_overlap_is_refused_with_the_pages_words(api, frozen):
     body = {"starts_at": "2031-05-08T10:30:00+02:00", "ends_at": "2031-05-08T11:30:00+02:00"}
     problem = assert_problem(api.post("/api/v1/me/slots", make_token(specialist), json=body), 422)
     assert problem["errors"]["starts_at"] == [
-        "This overlaps your slot 2031-05-08 10:00–11:00. Slots may touch but not overlap."
+        "This overlaps your slot Thu, 8 May 2031, 10:00–11:00. Slots may touch but not overlap."
     ]
 
 

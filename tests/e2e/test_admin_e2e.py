@@ -38,10 +38,10 @@ def test_admin_blocks_a_user_who_is_browsing_then_unblocks(page, new_page, db):
     expect(row).to_contain_text("mira.petrova@example.com")
     # Block always goes through the confirmation page, where the reason is written.
     row.get_by_role("link", name="Block mira").click()
-    expect(page.get_by_role("heading", name="Block mira?")).to_be_visible()
+    expect(page.get_by_role("heading", name="Block @mira?")).to_be_visible()
     page.get_by_label("Reason").fill("Abusive messages")
     page.get_by_role("button", name="Block", exact=True).click()
-    expect(page.locator(".alert-success")).to_contain_text("mira is blocked")
+    expect(page.locator(".alert-success")).to_contain_text("@mira is blocked")
     expect(page.get_by_label("Search")).to_have_value("PETROVA@ex")  # back on the same list
     expect(row).to_contain_text("Abusive messages")
 
@@ -58,7 +58,7 @@ def test_admin_blocks_a_user_who_is_browsing_then_unblocks(page, new_page, db):
     page.get_by_role("button", name="Search").click()
     expect(rows).to_have_count(1)
     rows.first.get_by_role("button", name="Unblock").click()
-    expect(page.locator(".alert-success")).to_contain_text("mira is unblocked")
+    expect(page.locator(".alert-success")).to_contain_text("@mira is unblocked")
 
     page.get_by_role("link", name="Moderation log").click()
     log_rows = page.locator("tbody tr")

@@ -132,3 +132,14 @@ def test_register_with_javascript_off(new_page):
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     user = stored_user("nojs")
     assert (user.email, user.timezone, user.confirmed_at) == ("nojs@example.com", "Europe/Lisbon", None)
+
+
+@pytest.mark.parametrize(
+    ("timezone_id", "expected"), [("Asia/Kolkata", "Asia/Kolkata"), ("Asia/Calcutta", "Asia/Kolkata")]
+)
+def test_the_register_form_finds_the_browsers_zone_under_its_current_name(zoned_page, timezone_id, expected):
+    """Chromium reports some zones by older names (Asia/Calcutta): the select offers only the current ones."""
+    page = zoned_page("en-US", timezone_id)
+    page.goto("/register")
+    expect(page.locator("#timezone")).to_have_value(expected)
+    expect(page.locator("#timezone option:checked")).to_have_text("Asia/Kolkata")

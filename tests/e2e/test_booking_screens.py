@@ -2,6 +2,7 @@
 (test-artifacts/screenshots/client-*.png): slot finder (long list, filtered, empty), my consultations,
 the cancel form with an error. Each page is checked for its language, fit, labelled controls and by axe."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -124,12 +125,24 @@ def test_client_pages_tour(new_page, screenshot, clock, lang, locale, width):
     screenshot(page, f"client-slots-error-{name}")
 
     page.goto("/client/consultations")
-    expect(page.locator("tbody tr")).to_have_count(5)
+    expect(page.locator("tbody tr")).to_have_count(2)  # Upcoming: the pending and the accepted one
     check_page(page, lang, width)
     screenshot(page, f"client-consultations-{name}")
-    page.goto("/client/consultations?tab=past")
-    expect(page.locator("tbody tr")).to_have_count(2)
+    page.get_by_role("link", name="Прошедшие и отменённые" if lang == "ru" else "Past and cancelled").click()
+    expect(page).to_have_url(re.compile(r"/client/consultations\?tab=past$"))
+    expect(page.locator("tbody tr")).to_have_count(5)
+    expect(page.get_by_text("Этот день уже занят" if lang == "ru" else "That day is full already")).to_be_visible()
+    check_page(page, lang, width)
     screenshot(page, f"client-consultations-past-{name}")
+
+    page.goto("/profile")
+    zone = page.locator("#profile-timezone")
+    expect(zone).to_have_value("Europe/Moscow")
+    expect(zone.locator("option:checked")).to_have_text("Europe/Moscow")
+    check_page(page, lang, width)
+    screenshot(page, f"client-profile-{name}")
+    zone.evaluate("select => { select.size = 14; select.scrollIntoView(); }")  # to see the groups in a picture
+    screenshot(page, f"client-profile-zones-{name}")
 
     page.goto(f"/client/consultations/{pending.id}/cancel")
     page.get_by_role("button", name=texts[3]).click()

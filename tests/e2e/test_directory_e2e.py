@@ -28,7 +28,7 @@ TEXT = {
         "book_title": "Request a consultation",
         "message_label": "Message to the specialist",
         "request": "Request consultation",
-        "sent": "Your request is sent to Lena Orlova (@dr_lena).",
+        "sent": "Your request is sent to Lena Orlova @dr_lena.",
         "pending": "Pending",
         "accept": "Accept",
         "accepted": "Accepted",
@@ -41,7 +41,7 @@ TEXT = {
         "book_title": "Запись на консультацию",
         "message_label": "Сообщение специалисту",
         "request": "Отправить заявку",
-        "sent": "Заявка отправлена: Lena Orlova (@dr_lena).",
+        "sent": "Заявка отправлена: Lena Orlova @dr_lena.",
         "pending": "Ожидает",
         "accept": "Принять",
         "accepted": "Принята",
@@ -174,7 +174,7 @@ def test_booking_by_keyboard_only(new_page, clock):
     assert focus_is_visible(page)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect(page.locator(".alert-success")).to_contain_text("Your request is sent to Lena Orlova (@dr_lena).")
+    expect(page.locator(".alert-success")).to_contain_text("Your request is sent to Lena Orlova @dr_lena.")
     _db.session.expire_all()
     made = _db.session.scalars(select(Consultation)).one()
     assert (made.slot_id, made.message) == (slot.id, "Typed with the keyboard.")

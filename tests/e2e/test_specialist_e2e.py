@@ -129,6 +129,6 @@ def test_specialist_week(page, db, clock, rq_worker, mail):
     assert "removed the slot of your accepted consultation" in body_of(mail.wait_for(1, to="mona@example.com")[0])
     changed = body_of(mail.wait_for(1, to="tess@example.com")[0])
     assert "e2e_doc changed the slot" in changed and "75 min" in changed
-    assert "e2e_doc handed the slot you asked for over to colleague." in body_of(
+    assert "@e2e_doc handed the slot you asked for over to @colleague." in body_of(
         mail.wait_for(1, to="wes@example.com")[0]
     )

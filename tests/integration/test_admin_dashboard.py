@@ -192,7 +192,7 @@ def test_the_overview_page_draws_each_series_and_tables_the_same_figures(activit
             if len(series) > 1 and key != "requests":
                 assert values[-1] == sum(wanted)  # the stack's total
     first_row = re.search(r"<tbody>\s*<tr>\s*<th scope=\"row\">(.*?)</th>", section(html, "requests"), re.S).group(1)
-    assert '<time datetime="2026-08-24">24 Aug 2026</time>' in first_row
+    assert '<time datetime="2026-08-24">Mon, 24 Aug 2026</time>' in first_row
     assert "(this week)" in section(html, "requests").split("</tbody>")[0].rsplit("<tr>", 1)[1]
     assert "The last twelve weeks in your time zone (Europe/Berlin)" in html
 
@@ -213,7 +213,7 @@ def test_the_overview_in_russian(app, db, clock):
     html = logged_in_browser(app, admin).get("/admin").get_data(as_text=True)
     for words in ("Обзор", "Заявки и ответы", "Отмены по причинам", "Новые пользователи", "Экспорт консультаций"):
         assert words in html, words
-    assert '<time datetime="2026-11-09">9 нояб. 2026</time>' in html
+    assert '<time datetime="2026-11-09">пн, 9 нояб. 2026</time>' in html
 
 
 @pytest.mark.parametrize("role", ["client", "specialist"])

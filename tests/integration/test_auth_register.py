@@ -136,6 +136,8 @@ BAD_INPUT = [
     ("NUL in password", {"password": "plum-orbit\x00-canvas-71"}, "password", "control characters"),
     ("unknown time zone", {"timezone": "Mars/Olympus_Mons"}, "timezone", "time zone from the list"),
     ("empty time zone", {"timezone": ""}, "timezone", "time zone from the list"),
+    ("deprecated time zone alias", {"timezone": "Africa/Asmera"}, "timezone", "time zone from the list"),
+    ("US/ alias", {"timezone": "US/Eastern"}, "timezone", "time zone from the list"),
     ("10 kB time zone", {"timezone": LONG}, "timezone", "time zone from the list"),
     ("unknown language", {"language": "de"}, "language", "valid choice"),
     ("admin role", {"role": "admin"}, "role", "valid choice"),

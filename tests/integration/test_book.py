@@ -63,7 +63,8 @@ def test_the_page_says_what_will_be_requested_in_both_zones(client, me, slot):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<h1>Request a consultation</h1>" in html
-    assert 'href="/specialists/dr_house">Greg House</a> <span class="username">@dr_house</span>' in html
+    person = '<strong class="person-name">Greg House</strong> <span class="username">@dr_house</span>'
+    assert f'href="/specialists/dr_house"><span class="person-label">{person}</span></a>' in html
     assert "Diagnostician" in html
     # The client's zone, then the specialist's (they differ).
     assert (
@@ -95,7 +96,7 @@ def test_request_with_a_message_lands_on_my_consultations(client, me, slot, doc)
     assert response.status_code == 303
     assert response.headers["Location"] == "/client/consultations"
     page = client.get("/client/consultations").get_data(as_text=True)
-    assert "Your request is sent to Greg House (@dr_house). Nothing is booked until they accept it" in page
+    assert "Your request is sent to Greg House @dr_house. Nothing is booked until they accept it" in page
     made = _db.session.scalars(select(Consultation)).one()
     assert (made.slot_id, made.client_id, made.status) == (slot.id, me.id, "pending")
     assert made.message == message.replace("\r\n", "\n").strip()
@@ -179,7 +180,7 @@ def test_every_refusal_shows_its_message_on_the_page_and_writes_nothing(client, 
     assert response.status_code == 409
     assert alert(html) == REFUSALS[make_it_so].replace("'", "&#39;")
     assert 'name="message"' not in html  # no form to try again
-    assert 'href="/specialists/dr_house">See other free times of Greg House</a>' in html
+    assert 'href="/specialists/dr_house">See other free times of Greg House @dr_house</a>' in html
     assert written() == before
     # Opening the page afterwards tells the same before any click.
     response = client.get(f"/book/{slot.id}")
@@ -224,7 +225,7 @@ def test_once_accepted_each_side_sees_the_others_email_address(client, me, slot,
     auth.logout()
     auth.login_as(doc)
     requests = client.get("/specialist/consultations").get_data(as_text=True)
-    row = requests[requests.index("<strong>alice</strong>") :].split("</tr>")[0]
+    row = requests[requests.index('<span class="username">@alice</span>') :].split("</tr>")[0]
     assert "See you" in row and "alice@example.com" not in row
     consultation = _db.session.scalars(select(Consultation)).one()
     client.submit(f"/specialist/consultations/{consultation.id}/accept", {}, from_url="/specialist/consultations")

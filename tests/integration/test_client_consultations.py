@@ -50,7 +50,7 @@ def consultation(slot, client, status="pending", **extra):
     return make_consultation(slot, client, status=status, **extra)
 
 
-def test_upcoming_and_past_with_every_status(client, me, specialist):
+def test_upcoming_and_past_and_cancelled_with_every_status(client, me, specialist):
     def slot_at(hours, **kw):
         return make_slot(specialist, starts_at=NOW + timedelta(hours=hours), **kw)
 
@@ -63,49 +63,95 @@ def test_upcoming_and_past_with_every_status(client, me, specialist):
     by_specialist = consultation(gone, me, "cancelled_by_specialist")
     expired = consultation(slot_at(-3), me)
     done = consultation(slot_at(-5), me, "accepted")
+    under_way = consultation(make_slot(specialist, starts_at=NOW - timedelta(minutes=30)), me, "accepted")
     consultation(slot_at(11), make_user("client"))  # someone else's
 
     upcoming = client.get("/client/consultations").get_data(as_text=True)
-    assert ids_in(upcoming) == [pending.id, accepted.id, rejected.id, cancelled.id, by_specialist.id]
+    assert ids_in(client.get("/client/consultations?tab=upcoming").get_data(as_text=True)) == ids_in(upcoming)
+    # Only pending and accepted ones, soonest first; an accepted one under way stays until it ends.
+    assert ids_in(upcoming) == [under_way.id, pending.id, accepted.id]
+    assert '<a href="/client/consultations?tab=upcoming" aria-current="page">Upcoming</a>' in upcoming
+    assert '<a href="/client/consultations?tab=past">Past and cancelled</a>' in upcoming
+    assert ">Pending</span>" in row_of(upcoming, pending) and ">Accepted</span>" in row_of(upcoming, accepted)
+    first = row_of(upcoming, pending)
+    assert "Sigmund Freud" in first and "@freud" in first and "Psychoanalyst" in first
+    assert "freud (freud)" not in upcoming and "(Sigmund Freud)" not in upcoming
+    # Start and end, in Berlin: still summer time at the start of the first, winter time by the second.
+    assert (
+        '<time datetime="2026-10-25T01:00+02:00">Sun, 25 Oct 2026, 01:00</time>–'
+        '<time datetime="2026-10-25T01:45+02:00">01:45</time>'
+    ) in first
+    assert '<time datetime="2026-10-25T02:00+01:00">Sun, 25 Oct 2026, 02:00</time>–' in row_of(upcoming, accepted)
+    cancel_links = re.findall(r"/client/consultations/(\d+)/cancel", upcoming)
+    assert sorted(map(int, cancel_links)) == sorted([pending.id, accepted.id])
+    assert re.findall(r"/client/consultations/(\d+)\.ics", upcoming) == [str(under_way.id), str(accepted.id)]
+
+    past = client.get("/client/consultations?tab=past").get_data(as_text=True)
+    # Everything else, newest first.
+    assert ids_in(past) == [by_specialist.id, cancelled.id, rejected.id, expired.id, done.id]
+    assert '<a href="/client/consultations?tab=past" aria-current="page">Past and cancelled</a>' in past
     expected = {
-        pending: "Pending",
-        accepted: "Accepted",
         rejected: "Rejected",
         cancelled: "Cancelled",
         by_specialist: "Cancelled by specialist",
+        expired: "Expired",
+        done: "Accepted",
     }
     for item, word in expected.items():
-        assert f">{word}</span>" in row_of(upcoming, item)
-    assert "Fully booked that week" in row_of(upcoming, rejected)
-    assert "Found another specialist" in row_of(upcoming, cancelled)
-    first = row_of(upcoming, pending)
-    assert "Sigmund Freud" in first and "freud" in first and "Psychoanalyst" in first
-    assert '<time datetime="2026-10-25T01:00+02:00">' in first  # Berlin, still summer time
-    assert '<time datetime="2026-10-25T02:00+01:00">' in row_of(upcoming, accepted)  # after the change
-
-    cancel_links = re.findall(r"/client/consultations/(\d+)/cancel", upcoming)
-    assert sorted(map(int, cancel_links)) == sorted([pending.id, accepted.id])
-    assert re.findall(r"/client/consultations/(\d+)\.ics", upcoming) == [str(accepted.id)]
-
-    past = client.get("/client/consultations?tab=past").get_data(as_text=True)
-    assert ids_in(past) == [expired.id, done.id]  # latest first
-    assert ">Expired</span>" in row_of(past, expired)
+        assert f">{word}</span>" in row_of(past, item)
+    assert "Reason: Fully booked that week" in row_of(past, rejected)  # the rejection's reason, to the client
+    assert "Found another specialist" in row_of(past, cancelled)
     assert "/cancel" not in past and ".ics" not in past
+    assert "<time" in row_of(past, done) and "–<time" in row_of(past, done)
 
 
-def test_consultations_page_by_keyset(client, me, specialist, app, monkeypatch):
-    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
-    items = [consultation(make_slot(specialist, starts_at=NOW + timedelta(hours=h)), me) for h in (1, 2, 3, 4, 5)]
-    html = client.get("/client/consultations").get_data(as_text=True)
+def test_an_unknown_tab_is_the_upcoming_one(client, me, specialist):
+    item = consultation(make_slot(specialist), me)
+    html = client.get("/client/consultations?tab=everything").get_data(as_text=True)
+    assert ids_in(html) == [item.id] and 'aria-current="page">Upcoming' in html
+
+
+def test_empty_tabs_say_so(client, me, specialist):
+    assert "You have no upcoming consultations." in client.get("/client/consultations").get_data(as_text=True)
+    past = client.get("/client/consultations?tab=past").get_data(as_text=True)
+    assert "No past or cancelled consultations yet." in past
+
+
+def follow_pages(client, url: str) -> tuple[list[int], str]:
+    html = client.get(url).get_data(as_text=True)
     seen = ids_in(html)
     while 'rel="next"' in html:
         html = client.get(re.search(r'href="([^"]+)" rel="next"', html).group(1).replace("&amp;", "&")).get_data(
             as_text=True
         )
         seen += ids_in(html)
+    return seen, html
+
+
+def test_consultations_page_by_keyset(client, me, specialist, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    items = [consultation(make_slot(specialist, starts_at=NOW + timedelta(hours=h)), me) for h in (1, 2, 3, 4, 5)]
+    seen, html = follow_pages(client, "/client/consultations")
     assert seen == [c.id for c in items]
     back = client.get(re.search(r'href="([^"]+)" rel="prev"', html).group(1).replace("&amp;", "&"))
     assert ids_in(back.get_data(as_text=True)) == [items[2].id, items[3].id]
+
+
+def test_past_and_cancelled_page_by_keyset_and_keep_their_tab(client, me, specialist, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    statuses = ("rejected", "cancelled", "accepted", "pending", "cancelled_by_specialist")
+    hours = (5, 3, -1, -2, 1)
+    items = [
+        consultation(make_slot(specialist, starts_at=NOW + timedelta(hours=h)), me, status)
+        for h, status in zip(hours, statuses, strict=True)
+    ]
+    consultation(make_slot(specialist, starts_at=NOW + timedelta(hours=8)), me)  # upcoming: not on this tab
+    first = client.get("/client/consultations?tab=past").get_data(as_text=True)
+    assert "tab=past&amp;after=" in first
+    seen, html = follow_pages(client, "/client/consultations?tab=past")
+    by_start = sorted(zip(hours, items, strict=True), key=lambda pair: pair[0], reverse=True)
+    assert seen == [item.id for _, item in by_start]
+    assert 'aria-current="page">Past and cancelled' in html
 
 
 def test_ics_of_an_accepted_consultation(client, me, specialist):
@@ -175,7 +221,9 @@ def test_cancel_a_pending_request(client, me, specialist, data):
     response = client.submit(f"/client/consultations/{item.id}/cancel", data)
     assert response.status_code == 303 and response.headers["Location"] == "/client/consultations"
     html = client.get("/client/consultations").get_data(as_text=True)
-    assert "The consultation is cancelled." in html and ">Cancelled</span>" in row_of(html, item)
+    assert "The consultation is cancelled." in html and f'id="consultation-{item.id}"' not in html
+    past = client.get("/client/consultations?tab=past").get_data(as_text=True)
+    assert ">Cancelled</span>" in row_of(past, item)
     _db.session.expire_all()
     saved = _db.session.get(Consultation, item.id)
     assert (saved.status, saved.cancel_reason, saved.cancel_comment) == (

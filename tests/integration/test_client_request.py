@@ -83,7 +83,7 @@ def test_request_creates_a_pending_consultation_and_emails_the_specialist(client
     slot = make_slot(specialist, starts_at=datetime(2026, 5, 6, 7, 30, tzinfo=UTC), note="Room 2")
     response = click(client, request_button(client, slot.id))
     html = flash_after(client, response)
-    assert "Your request is sent to Greg House (dr_house)." in html
+    assert "Your request is sent to Greg House @dr_house." in html
     row = html[html.index(f'id="slot-{slot.id}"') :].split("</tr>")[0]
     assert "Pending" in row and "<button" not in row
     consultation = _db.session.scalars(select(Consultation)).one()
@@ -224,5 +224,5 @@ def test_the_specialist_receives_the_email_in_their_language(client, me, frozen,
     body = body_of(message)
     assert "Новый запрос" in subject_of(message) and "alice" in subject_of(message)
     assert "alice" in body and "vrach" in body
-    assert "17:30 (Asia/Vladivostok)" in body and "среда, 6 мая 2026" in body
+    assert "17:30 (Asia/Vladivostok)" in body and "ср, 6 мая 2026" in body
     assert "http://portal.test/specialist/consultations" in body

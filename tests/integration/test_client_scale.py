@@ -84,7 +84,7 @@ def test_lists_run_a_fixed_number_of_queries(client, auth, frozen, count_queries
     def theirs(i):
         return "accepted" if i % 7 == 0 and mine(i) != "accepted" else None
 
-    small = add_slots(specialists[:1], 10, NOW - timedelta(hours=3))
+    small = add_slots(specialists[:1], 20, NOW - timedelta(hours=3))
     add_consultations(small, me_id, mine)
     add_consultations(small, others_id, theirs)
     auth.login_as(me)

@@ -84,7 +84,7 @@ def render(app, db, kind, locale, **context):
             "Your password was changed",
             [
                 "account boris",
-                "Friday, 27 November 2026, 19:30 (Asia/Vladivostok)",
+                "Fri, 27 Nov 2026, 19:30 (Asia/Vladivostok)",
                 "http://portal.test/reset-password",
             ],
         ),
@@ -95,7 +95,7 @@ def render(app, db, kind, locale, **context):
             "Ваш пароль изменён",
             [
                 "аккаунта boris",
-                "изменён: пятница, 27 ноября 2026, 19:30 (Asia/Vladivostok)",
+                "изменён: пт, 27 нояб. 2026, 19:30 (Asia/Vladivostok)",
                 "http://portal.test/reset-password",
             ],
         ),
@@ -176,4 +176,4 @@ def test_a_slot_note_is_quoted_in_the_request_email(client, auth, db):
     auth.login_as(make_user("client", username="amy"))
     assert client.submit(f"/client/slots/{slot.id}/request", {}, from_url="/client/slots").status_code in (302, 303)
     (email,) = emails_of(db, "new_request")
-    assert_quoted(email.body_text, "Note from dr_who:", LURE)
+    assert_quoted(email.body_text, "Note from @dr_who:", LURE)

@@ -57,16 +57,9 @@ def test_the_email_is_queued_only_after_commit(app, db, redis_client):
     assert job.retries_left == app.config["EMAIL_MAX_RETRIES"]
 
 
-def in_the_future(clock) -> None:
-    """Date this test's emails a day ahead, so no other worker's periodic drain finds them stale and takes them
-    (the suite's shared worker shares this database but not this test's queue)."""
-    clock.set(datetime.now(UTC) + timedelta(days=1))
-
-
 @pytest.fixture
 def quiet_app(app_config, run_id, clock):
     """The portal on its own queue prefix that no worker listens to."""
-    in_the_future(clock)
     return create_app({**app_config, "RQ_QUEUE_PREFIX": f"{run_id}-quiet-", "CLOCK": clock})
 
 
@@ -90,7 +83,6 @@ def test_drain_leaves_queued_jobs_alone_and_requeues_lost_ones(quiet_app, db, re
 def test_with_redis_down_changes_succeed_and_their_emails_go_out_once_it_is_back(
     app_config, worker_env, run_id, clock, db, mail, tmp_path
 ):
-    in_the_future(clock)
     redis = PrivateRedis()
     redis.start()
     prefix = f"{run_id}-down-"

@@ -1,5 +1,7 @@
 """The profile page: details, language switch, specialist fields, password change."""
 
+import re
+
 import pytest
 
 from portal.models import User
@@ -59,6 +61,37 @@ def test_the_page_shows_the_details_and_the_password_form(client, auth):
     assert 'value="Change password"' in html and 'value="Save profile"' in html
     assert '<option selected value="Europe/Paris">' in html
     assert ">Specialty</label>" not in html and ">Bio</label>" not in html
+
+
+def test_the_time_zone_select_is_grouped_by_region_with_one_label(client, auth):
+    auth.login_as(make_user(username="anna", timezone="America/New_York", display_name="Anna K."))
+    html = client.get("/profile").get_data(as_text=True)
+    select = html[html.index('id="profile-timezone"') :].split("</select>")[0]
+    groups = re.findall(r'<optgroup label="([^"]+)">', select)
+    assert groups[:3] == ["Coordinated Universal Time", "Africa", "America"] and "Europe" in groups
+    assert '<option selected value="America/New_York">America/New York</option>' in select
+    assert 'value="Africa/Asmera"' not in select and 'value="US/Eastern"' not in select
+    assert "Other zones" not in select
+    assert "Anna K." in html and "@anna" in html
+    # The zone reads the same in the footer as in the select.
+    assert "Times are shown in America/New York." in html
+
+
+def test_an_older_accounts_zone_stays_selectable_and_saves(client, auth, db):
+    user = make_user(username="anna", timezone="US/Eastern")
+    auth.login_as(user)
+    html = client.get("/profile").get_data(as_text=True)
+    assert '<optgroup label="Other zones"><option selected value="US/Eastern">US/Eastern</option></optgroup>' in html
+    assert save_profile(client, display_name="Anna", timezone="US/Eastern", language="en").status_code == 302
+    assert fresh(db, user).timezone == "US/Eastern"
+    # Another retired alias is not accepted, and once a listed zone is chosen the old one is gone from the list.
+    refused = save_profile(client, timezone="Europe/Kiev", language="en")
+    assert refused.status_code == 422 and "time zone from the list" in field_error(
+        refused.get_data(as_text=True), "profile-timezone"
+    )
+    assert save_profile(client, timezone="Europe/Kyiv", language="en").status_code == 302
+    assert "US/Eastern" not in client.get("/profile").get_data(as_text=True)
+    assert fresh(db, user).timezone == "Europe/Kyiv"
 
 
 def test_saving_the_details(client, auth, db):
@@ -239,3 +272,25 @@ def test_a_stolen_session_cannot_guess_the_password_nor_lock_the_owner_out(clien
     assert change_password(client).status_code == 302
     assert fresh(db, user).password_hash != before
     assert thief.get("/profile").status_code == 302  # and the stolen session is over
+
+
+def test_email_me_reminders_is_on_by_default_and_saved_both_ways(client, auth, db):
+    user = make_user(username="anna")
+    auth.login_as(user)
+    html = client.get("/profile").get_data(as_text=True)
+    assert 'checked id="profile-reminders_enabled" name="profile-reminders_enabled" type="checkbox"' in html
+    assert '<label for="profile-reminders_enabled">Email me reminders</label>' in html
+    assert save_profile(client, timezone="UTC", language="en").status_code == 302  # unticked: not sent
+    assert fresh(db, user).reminders_enabled is False
+    assert 'checked id="profile-reminders_enabled"' not in client.get("/profile").get_data(as_text=True)
+    assert save_profile(client, timezone="UTC", language="ru", reminders_enabled="y").status_code == 302
+    assert fresh(db, user).reminders_enabled is True
+    assert ">Присылать мне напоминания</label>" in client.get("/profile").get_data(as_text=True)
+
+
+def test_a_refused_profile_keeps_the_reminders_setting(client, auth, db):
+    user = make_user(username="anna")
+    auth.login_as(user)
+    response = save_profile(client, timezone="Mars/Olympus", language="en")
+    assert response.status_code == 422
+    assert fresh(db, user).reminders_enabled is True

@@ -79,7 +79,7 @@ def test_publishing_editing_and_transferring_work_on_sqlite(sqlite_app):
         _db.session.commit()
         with pytest.raises(DomainError) as refused:
             slots_service.create_slots(specialist, date(2026, 3, 12), time(9, 30), time(10, 30))
-        assert "overlaps your slot 2026-03-12 09:00–10:00" in refused.value.message
+        assert "overlaps your slot Thu, 12 Mar 2026, 09:00–10:00" in refused.value.message
         _db.session.rollback()
         slot, changed = slots_service.edit_slot(specialist, created[1].id, start=time(11), end=time(12))
         assert changed and slot.starts_at.astimezone(BERLIN).hour == 11

@@ -65,7 +65,7 @@ def test_deleting_a_booked_slot_cancels_and_emails_its_clients(app, client, auth
     (to_booked,) = mail.wait_for(1, to="booked@example.com")
     text = body_of(to_booked)
     assert "dr_berlin" in text and "booked_one" in text and "cancelled" in text
-    assert "Thursday, 12 March 2026, 18:00 (Asia/Tokyo)" in text and "http://portal.test/client/consultations" in text
+    assert "Thu, 12 Mar 2026, 18:00 (Asia/Tokyo)" in text and "http://portal.test/client/consultations" in text
     # The accepted consultation was in the client's calendar: the email cancels it there (same UID).
     assert "The attached calendar file (.ics) removes it from your calendar." in text
     (part,) = [p for p in to_booked.walk() if p.get_content_type() == "text/calendar"]

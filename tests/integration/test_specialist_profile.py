@@ -50,7 +50,7 @@ def test_profile_shows_who_the_specialist_is(client, doc):
     assert "@dr_lena" in html and "Family counsellor" in html
     assert "Fifteen years of practice.\nSessions online." in html
     assert "Works in the time zone Europe/Moscow" in html
-    assert "<title>Lena Orlova · Consultation Portal</title>" in html
+    assert "<title>Lena Orlova @dr_lena · Consultation Portal</title>" in html
     # Any case of the username finds them.
     assert client.get("/specialists/DR_LENA").status_code == 200
 
@@ -167,4 +167,4 @@ def test_the_profile_in_russian(client, doc):
     html = client.get("/specialists/dr_lena", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert '<html lang="ru">' in html
     assert "Свободное время" in html and "Работает в часовом поясе Europe/Moscow" in html
-    assert '<time datetime="2026-10-06">вт, 6 окт.</time>' in html
+    assert '<time datetime="2026-10-06">вт, 6 окт. 2026</time>' in html

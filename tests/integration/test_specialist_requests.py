@@ -71,7 +71,7 @@ def test_accept_books_the_slot_and_rejects_the_others(client, db, specialist, sl
     (accepted_mail,) = mail.wait_for(1, to="chosen@example.com")
     text = body_of(accepted_mail)
     assert "dr_berlin" in text and "chosen" in text and "accepted" in text
-    assert "Thursday, 12 March 2026, 05:00 (America/New_York)" in text
+    assert "Thu, 12 Mar 2026, 05:00 (America/New York)" in text
     assert "http://portal.test/client/consultations" in text
     event = Calendar.from_ical(calendar_part(accepted_mail)).walk("VEVENT")[0]
     assert str(event["uid"]).startswith(f"consultation-{c1.id}@")
@@ -89,7 +89,7 @@ def test_accept_books_the_slot_and_rejects_the_others(client, db, specialist, sl
 def test_the_accepted_slot_shows_as_booked(client, db, specialist, slot, rq_worker, mail):
     c = make_consultation(slot, make_user("client", username="chosen"))
     accept(client, c.id)
-    assert "booked · chosen" in client.get("/specialist/calendar?week=2026-W11").get_data(as_text=True)
+    assert "booked · @chosen" in client.get("/specialist/calendar?week=2026-W11").get_data(as_text=True)
     table = client.get("/specialist/slots").get_data(as_text=True)
     assert "booked" in table and "chosen" in table
     all_emails_delivered(db, mail)
@@ -161,7 +161,7 @@ def test_a_started_slots_pending_request_shows_as_expired_without_buttons(client
 def test_a_blocked_clients_request_cannot_be_accepted(client, db, specialist, slot):
     c = make_consultation(slot, make_user("client", username="shady", blocked=True))
     accept(client, c.id)
-    assert "The account of shady is blocked" in flashes(client.get(REQUESTS).get_data(as_text=True))
+    assert "The account of @shady is blocked" in flashes(client.get(REQUESTS).get_data(as_text=True))
     assert statuses(db)[c.id] == "pending"
 
 

@@ -73,7 +73,7 @@ REFUSALS = [
     (slot_data("2026-03-10", "07:30", "08:30"), "start_time", "already passed"),
     (slot_data("2026-03-12", "07:00", "19:01"), "start_time", "at most 12 hours"),
     (slot_data("2027-03-11", "10:00", "11:00"), "start_time", "at most 365 days ahead"),
-    (slot_data("2026-03-12", "09:30", "10:30"), "start_time", "overlaps your slot 2026-03-12 09:00–10:00"),
+    (slot_data("2026-03-12", "09:30", "10:30"), "start_time", "overlaps your slot Thu, 12 Mar 2026, 09:00–10:00"),
     (slot_data("2026-03-12", "08:00", "11:00"), "start_time", "overlaps your slot"),
     (slot_data("2026-03-12", "11:00", "12:00", note="x" * 256), "note", "at most 255 characters"),
     (slot_data("", "11:00", "12:00"), "date", "Choose a date"),
@@ -85,7 +85,11 @@ REFUSALS = [
     (slot_data("2026-03-12", "11:00", "12:00", repeat="two"), "repeat_weeks", ""),
     (slot_data("2026-03-12", "11:00\x00", "12:00"), "start_time", ""),
     (slot_data("0001-01-01", "00:00", "01:00"), "start_time", "already passed"),
-    (slot_data("9999-12-25", "10:00", "11:00", repeat=2), "start_time", "Slot on 9999-12-25: A slot can start at most"),
+    (
+        slot_data("9999-12-25", "10:00", "11:00", repeat=2),
+        "start_time",
+        "Slot on Sat, 25 Dec 9999: A slot can start at most",
+    ),
 ]
 
 
@@ -163,7 +167,7 @@ def test_wall_time_skipped_by_dst_is_refused_with_a_clear_message(client, db, sp
     response = client.submit(NEW, slot_data("2026-03-29", "02:30", "03:30"))
     assert response.status_code == 422
     error = field_error(response.get_data(as_text=True), "start_time")
-    assert "02:30 does not exist on 2026-03-29 in Europe/Berlin" in error
+    assert "02:30 does not exist on Sun, 29 Mar 2026 in Europe/Berlin" in error
     response = client.submit(NEW, slot_data("2026-03-29", "01:00", "02:15"))
     assert "does not exist" in field_error(response.get_data(as_text=True), "end_time")
     assert slot_count(db) == 0
@@ -207,7 +211,7 @@ def test_a_refused_repeat_names_the_date_and_saves_none(client, db, specialist, 
     response = client.submit(NEW, slot_data("2026-03-16", "09:00", "10:00", repeat=4))
     assert response.status_code == 422
     error = field_error(response.get_data(as_text=True), "start_time")
-    assert error.startswith("Slot on 2026-03-30:") and "overlaps" in error
+    assert error.startswith("Slot on Mon, 30 Mar 2026:") and "overlaps" in error
     assert slot_count(db) == 1
 
 
@@ -215,7 +219,7 @@ def test_a_repeat_running_past_365_days_names_the_last_date(client, db, clock, s
     clock.set(berlin("2026-03-10 08:00"))
     response = client.submit(NEW, slot_data("2027-02-22", "09:00", "10:00", repeat=3))
     assert response.status_code == 422
-    assert "2027-03-15" in field_error(response.get_data(as_text=True), "start_time")
+    assert "Mon, 15 Mar 2027" in field_error(response.get_data(as_text=True), "start_time")
     assert slot_count(db) == 0
 
 
@@ -223,7 +227,7 @@ def test_a_repeat_hitting_the_dst_gap_names_that_date(client, db, specialist, ma
     response = client.submit(NEW, slot_data("2026-03-15", "02:15", "04:00", repeat=2))
     assert response.status_code == 422
     error = field_error(response.get_data(as_text=True), "start_time")
-    assert error.startswith("Slot on 2026-03-29:") and "does not exist" in error
+    assert error.startswith("Slot on Sun, 29 Mar 2026:") and "does not exist" in error
     assert slot_count(db) == 0
 
 

@@ -1,7 +1,5 @@
 """The RQ worker delivers through SMTP, retries failures with backoff and records what finally failed."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlalchemy import select
 
@@ -20,11 +18,7 @@ from tests.support.wait import wait_until
 
 @pytest.fixture
 def private_pipeline(app_config, worker_env, run_id, clock, tmp_path):
-    """Build (portal app, worker) on a queue prefix of their own, with the given mail settings.
-
-    The emails are dated a day ahead, so no other worker's periodic drain finds them stale and takes them
-    (the suite's shared worker shares this database but not this queue)."""
-    clock.set(datetime.now(UTC) + timedelta(days=1))
+    """Build (portal app, worker) on a queue prefix of their own, with the given mail settings."""
     workers = []
 
     def build(tag: str, **settings):

@@ -24,6 +24,7 @@ from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.proof.http import is_local
 from tests.support.auth import registration
+from tests.support.database import world_app, world_db  # noqa: F401 (world_db is this module's db)
 
 # Cases build their slots from the running clock: scripts/test.sh runs them at 23:30 and 00:30 UTC too.
 pytestmark = pytest.mark.clock
@@ -214,31 +215,13 @@ def test_every_route_has_exactly_the_methods_of_its_row():
 @pytest.fixture(scope="module")
 def world(app_config, session_clock, run_id, redis_client):
     """One app and one logged-in session per kind of visitor, for the whole module."""
-    # Its own queue prefix: no worker delivers the emails these requests cause.
-    application = create_app({**app_config, "CLOCK": session_clock, "RQ_QUEUE_PREFIX": f"{run_id}matrix-"})
-    application.test_client_class = PortalClient
-    session_clock.reset()
-    with application.app_context():
-        tables = ", ".join(t.name for t in reversed(_db.metadata.sorted_tables))
-        _db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        _db.session.commit()
-        for key in redis_client.scan_iter(match=f"*{run_id}*"):
-            redis_client.delete(key)
+    with world_app(app_config, session_clock, run_id, redis_client, "matrix", PortalClient) as application:
         world = SimpleNamespace(app=application, counter=itertools.count(1), sessions={})
         world.other_client = make_user("client", username="other.client").id
         world.other_specialist = make_user("specialist", username="other.specialist").id
         for actor in ACTORS:
             world.sessions[actor] = log_in(world, actor)
-        _db.session.remove()
     return world
-
-
-@pytest.fixture
-def db(world):
-    """Replaces the per-test truncation: the matrix shares one world; each case makes its own objects."""
-    with world.app.app_context():
-        yield _db
-        _db.session.remove()
 
 
 def log_in(world, actor: str) -> SimpleNamespace:

@@ -17,6 +17,7 @@ from tests.factories import PASSWORD, make_user, password_hash
 from tests.proof import fuzz_helpers
 from tests.proof.fuzz_helpers import (
     FUZZ,
+    MISSING,
     Poster,
     cleaned,
     fingerprint,
@@ -249,6 +250,7 @@ PROFILE = form(
         "profile-language": pick("en", "ru"),
         "profile-specialty": pick("Psychologist", "Логопед", "Coach 🧭"),
         "profile-bio": WORDS,
+        "profile-reminders_enabled": pick("y", MISSING),  # a checkbox: sent ticked, left out unticked
         "profile-submit": pick("Save profile"),
     }
 )
@@ -258,16 +260,32 @@ PROFILE = form(
 @given(data=PROFILE)
 def test_profile(member, tally, data):
     before = fingerprint()
+    was = db.session.get(User, member.user_id)
+    old = {
+        "display_name": was.display_name,
+        "timezone": was.timezone,
+        "language": was.locale,
+        "specialty": was.specialty,
+        "bio": was.bio,
+    }
     response, body = member.post("/profile", data)
     if response.status_code != 302:
         tally["refused"] += 1
         return refused_cleanly(response, before, (422, 200, 400))
     tally["accepted"] += 1
     user = db.session.get(User, member.user_id)
-    assert user.display_name == (cleaned(body, "profile-display_name") or None)
-    assert (user.timezone, user.locale) == (first(body, "profile-timezone"), first(body, "profile-language"))
-    assert user.specialty == cleaned(body, "profile-specialty")
-    assert user.bio == (cleaned(body, "profile-bio") or None)
+
+    def sent(name: str, value):
+        """What a field holds once saved: one left out of the submission keeps its value (WTForms)."""
+        return value if f"profile-{name}" in received(body) else old[name]
+
+    assert user.display_name == sent("display_name", cleaned(body, "profile-display_name") or None)
+    assert user.timezone == sent("timezone", first(body, "profile-timezone"))
+    assert user.locale == sent("language", first(body, "profile-language"))
+    assert user.specialty == sent("specialty", cleaned(body, "profile-specialty"))
+    assert user.bio == sent("bio", cleaned(body, "profile-bio") or None)
+    # A checkbox: ticked when sent with a value, unticked when left out.
+    assert user.reminders_enabled is (first(body, "profile-reminders_enabled") not in (None, "", "false"))
     member.flashes()
 
 

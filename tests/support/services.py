@@ -108,10 +108,11 @@ class PrivatePostgres:
 class WorkerProcess:
     """`flask worker` as a separate process with its own environment, which a test may stop or kill -9.
 
-    Each start writes its own log, `worker-<n>.log` under `log_dir`."""
+    Each start writes its own log, `worker-<n>.log` under `log_dir`. `app` is the Flask app it runs (`--app`)."""
 
-    def __init__(self, env: dict, log_dir: Path):
+    def __init__(self, env: dict, log_dir: Path, app: str = "wsgi"):
         self.env = env
+        self.app = app
         self.log_dir = log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen | None = None
@@ -123,7 +124,7 @@ class WorkerProcess:
         log = open(self.log_dir / f"worker-{self.starts}.log", "wb")  # noqa: SIM115 (closed in stop/kill9)
         self.logs.append(log)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+            [sys.executable, "-m", "flask", "--app", self.app, "worker"],
             cwd=ROOT,
             env=self.env,
             stdout=log,

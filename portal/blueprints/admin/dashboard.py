@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+import flask_babel
 from flask import Response, render_template, stream_with_context
-from flask_babel import get_locale
 from flask_login import current_user
 
 from portal.access import role_required
@@ -15,8 +15,8 @@ from portal.blueprints.admin.export import consultations_csv
 from portal.blueprints.admin.forms import ExportForm
 from portal.blueprints.admin.insights import CANCELLATIONS, Figures, local_midnight, weekly_figures
 from portal.clock import utcnow
-from portal.i18n import date_text, pgettext
 from portal.i18n import gettext as _
+from portal.i18n import pgettext, when_text
 from portal.words import reason_labels
 
 
@@ -33,7 +33,6 @@ class WeekName:
 
 def week_names(mondays: list[date]) -> list[WeekName]:
     """The names of the weeks in the current language: 7, "Sep" under the first Monday of September, 7 Sep 2026."""
-    locale = str(get_locale())
     starts = [n for n, day in enumerate(mondays) if n == 0 or day.month != mondays[n - 1].month]
     if len(starts) > 1 and starts[1] - starts[0] < 2:
         starts.pop(0)  # the first week's month would run into the next one's
@@ -41,8 +40,8 @@ def week_names(mondays: list[date]) -> list[WeekName]:
         WeekName(
             day,
             str(day.day),
-            date_text(day, locale, "LLL") if n in starts else "",
-            date_text(day, locale, "d MMM y"),
+            flask_babel.format_date(day, "LLL") if n in starts else "",
+            when_text(day, "date"),
         )
         for n, day in enumerate(mondays)
     ]

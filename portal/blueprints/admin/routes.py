@@ -76,7 +76,7 @@ def block(user_id: int):
         db.session.rollback()
         flash(error.message, "error")
     else:
-        flash(_("%(username)s is blocked; all of their sessions have ended.", username=user.username), "success")
+        flash(_("%(username)s is blocked; all of their sessions have ended.", username=user.label), "success")
     return back_to_list()
 
 
@@ -94,7 +94,7 @@ def unblock(user_id: int):
         db.session.rollback()
         flash(error.message, "error")
     else:
-        flash(_("%(username)s is unblocked and can log in again.", username=user.username), "success")
+        flash(_("%(username)s is unblocked and can log in again.", username=user.label), "success")
     return back_to_list()
 
 

@@ -1,16 +1,26 @@
 """Account forms."""
 
+import json
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from portal.forms import PortalForm
-from portal.i18n import LANGUAGES, is_timezone, timezone_names
+from portal.i18n import (
+    LANGUAGES,
+    is_known_timezone,
+    is_timezone,
+    timezone_names,
+    zone_aliases,
+    zone_label,
+    zone_region,
+)
 from portal.i18n import lazy_gettext as _l
 from portal.security import password_problem
 from portal.services.accounts import SELF_REGISTER_ROLES
-from portal.words import role_labels
+from portal.words import region_label, role_labels
 
 USERNAME_RULE = Regexp(r"^[A-Za-z0-9._-]+\Z", message=_l("Use only letters A–Z, digits and . _ -"))
 
@@ -26,20 +36,32 @@ def email_address(form, field):
     field.data = info.ascii_email or info.normalized
 
 
-def timezone_choices():
-    """(IANA name, readable name) pairs for the time zone select."""
-    return [(z, z.replace("_", " ")) for z in timezone_names()]
+def timezone_choices(kept: str | None = None) -> dict:
+    """The time zone select's options grouped by region ({region: [(IANA name, label)]}, rendered as
+    <optgroup>s); `kept`, an account's zone no longer in the list, stays selectable under "Other"."""
+    groups: dict = {}
+    for name in timezone_names():
+        groups.setdefault(region_label(zone_region(name)), []).append((name, zone_label(name)))
+    if kept and not is_timezone(kept):
+        groups[region_label("Other")] = [(kept, zone_label(kept))]
+    return groups
 
 
 class TimezoneField(SelectField):
+    """One of the curated zones, or the zone the account already has (`kept`)."""
+
+    kept: str | None = None
+
     def pre_validate(self, form):
-        if not isinstance(self.data, str) or not is_timezone(self.data):
+        data = self.data
+        if not isinstance(data, str) or not (is_timezone(data) or (data == self.kept and is_known_timezone(data))):
             raise ValidationError(_l("Choose a time zone from the list."))
 
 
 class ProfileFieldsMixin:
-    def init_choices(self):
-        self.timezone.choices = timezone_choices()
+    def init_choices(self, kept: str | None = None):
+        self.timezone.kept = kept
+        self.timezone.choices = timezone_choices(kept)
         self.language.choices = list(LANGUAGES.items())
         if not self.is_submitted():
             self.timezone.data = self.timezone.data or current_app.config["DEFAULT_TIMEZONE"]
@@ -80,7 +102,9 @@ class RegisterForm(ProfileFieldsMixin, PortalForm):
         self.role.render_kw = {"data-role-select": "true"}
         if not self.is_submitted():
             # The browser's zone is preselected by script; without it DEFAULT_TIMEZONE stays.
-            self.timezone.render_kw = {"data-detect-timezone": "true"}
+            # Some browsers report an older name of a zone (Asia/Calcutta): the script finds it under its own.
+            aliases = json.dumps(zone_aliases(), separators=(",", ":"))
+            self.timezone.render_kw = {"data-detect-timezone": "true", "data-zone-aliases": aliases}
 
     def validate_password(self, field):
         problem = password_problem(field.data or "", self.username.data or "", self.email.data or "")
@@ -142,11 +166,12 @@ class ProfileForm(ProfileFieldsMixin, PortalForm):
     language = SelectField(_l("Language"))
     specialty = StringField(_l("Specialty"), validators=[Length(max=100)])
     bio = TextAreaField(_l("Bio"), validators=[Length(max=1000)])
+    reminders_enabled = BooleanField(_l("Email me reminders"))
     submit = SubmitField(_l("Save profile"))
 
     def __init__(self, *args, is_specialist=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.init_choices()
+        self.init_choices(kept=getattr(kwargs.get("obj"), "timezone", None))
         if not is_specialist:
             del self.specialty
             del self.bio

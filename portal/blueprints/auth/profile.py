@@ -18,7 +18,7 @@ from portal.services import DomainError, accounts
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    """Edit display name, time zone, language (and specialty and bio for specialists); change the password;
+    """Edit display name, time zone, language, reminders (and specialty and bio for specialists); change the password;
     see and reset the calendar feed's address."""
     user = current_user._get_current_object()
     is_specialist = user.role == "specialist"
@@ -31,6 +31,7 @@ def profile():
         user.display_name = form.display_name.data or None
         user.timezone = form.timezone.data
         user.locale = form.language.data
+        user.reminders_enabled = form.reminders_enabled.data
         if is_specialist:
             user.specialty = form.specialty.data
             user.bio = form.bio.data or None

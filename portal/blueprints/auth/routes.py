@@ -119,14 +119,24 @@ def login():
 @bp.route("/confirm/resend", methods=["GET", "POST"])
 def resend_confirmation():
     """Send a new confirmation link; the answer is the same for any address."""
-    form = ResendForm()
+    return _ask_by_email(
+        ResendForm(),
+        "auth/resend.html",
+        email_requests.resend_confirmation,
+        _("If an unconfirmed account uses this address, a new confirmation link is on its way."),
+    )
+
+
+def _ask_by_email(form, template: str, send, done: str):
+    """A page that takes an email address and has a link sent there: throttled like a flood, answered the
+    same way whether or not an account uses the address."""
     if not form.validate_on_submit():
-        return _page("auth/resend.html", form)
+        return _page(template, form)
     if _refuse_flood(form, "reset"):
-        return _page("auth/resend.html", form, 429)
-    email_requests.resend_confirmation(form.email.data)
+        return _page(template, form, 429)
+    send(form.email.data)
     db.session.commit()
-    flash(_("If an unconfirmed account uses this address, a new confirmation link is on its way."), "info")
+    flash(done, "info")
     return redirect(url_for("auth.login"))
 
 
@@ -145,15 +155,12 @@ def logout():
 @bp.route("/reset-password", methods=["GET", "POST"])
 def reset_request():
     """Ask for a reset link; the same answer whether or not the address exists."""
-    form = ResetRequestForm()
-    if not form.validate_on_submit():
-        return _page("auth/reset_request.html", form)
-    if _refuse_flood(form, "reset"):
-        return _page("auth/reset_request.html", form, 429)
-    email_requests.request_password_reset(form.email.data)
-    db.session.commit()
-    flash(_("If an account uses this address, a reset link is on its way. It is valid for one hour."), "info")
-    return redirect(url_for("auth.login"))
+    return _ask_by_email(
+        ResetRequestForm(),
+        "auth/reset_request.html",
+        email_requests.request_password_reset,
+        _("If an account uses this address, a reset link is on its way. It is valid for one hour."),
+    )
 
 
 @bp.route("/reset-password/<path:token>", methods=["GET", "POST"])

@@ -196,9 +196,21 @@ class MyConsultation(WithSpecialist):
         return is_cancellable(self.status, self.starts_at, now)
 
 
+TABS = ("upcoming", "past")
+
+
+def upcoming(now) -> ColumnElement[bool]:
+    """The client's Upcoming tab (SPEC §11): a pending request whose slot has not begun, or an accepted
+    consultation that has not ended. Everything else — rejected, cancelled, expired, held — is Past and cancelled."""
+    return or_(
+        and_(Consultation.status == "pending", Slot.starts_at > now),
+        and_(Consultation.status == "accepted", Slot.ends_at > now),
+    )
+
+
 @cache
-def _my_consultations(past: bool) -> Select:
-    """The client list's statement (past or upcoming), built once; the client's id and `now` bound per call."""
+def _my_consultations(tab: str) -> Select:
+    """The client list's statement of one tab, built once; the client's id and `now` bound per call."""
     now = bindparam("now", type_=Slot.starts_at.type)
     return (
         select(
@@ -216,24 +228,24 @@ def _my_consultations(past: bool) -> Select:
         .join(Consultation.slot)
         .join(Slot.specialist)
         .where(Consultation.client_id == bindparam("client_id"))
-        .where(Slot.starts_at <= now if past else Slot.starts_at > now)
+        .where(upcoming(now) if tab == "upcoming" else ~upcoming(now))
     )
 
 
 @cache
-def _my_consultation_list(past: bool, limit: int, ascending: bool, with_cursor: bool) -> Select:
+def _my_consultation_list(tab: str, limit: int, ascending: bool, with_cursor: bool) -> Select:
     """A page's statement of the client's consultations, built once per shape."""
-    return ordered(_my_consultations(past), (Slot.starts_at, Consultation.id), ascending, with_cursor, limit)
+    return ordered(_my_consultations(tab), (Slot.starts_at, Consultation.id), ascending, with_cursor, limit)
 
 
-def consultation_page(client_id: int, now: datetime, past: bool, limit: int, after=None, before=None) -> Page:
-    """A page of the client's consultations: upcoming soonest first, or past latest first."""
+def consultation_page(client_id: int, now: datetime, tab: str, limit: int, after=None, before=None) -> Page:
+    """A page of one tab of the client's consultations: Upcoming soonest first, Past and cancelled newest first."""
     return keyset_page(
-        partial(_my_consultation_list, past, limit),
+        partial(_my_consultation_list, tab, limit),
         lambda consultation: (consultation.starts_at, consultation.id),
         after=after,
         before=before,
-        descending=past,
+        descending=tab == "past",
         params={"client_id": client_id, "now": now},
         make=MyConsultation,
         limit=limit,

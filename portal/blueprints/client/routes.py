@@ -74,8 +74,7 @@ def request_slot(slot_id: int):
         return redirect(back, 303)
     try:
         consultation = booking.request_slot(current_user, slot_id)
-        specialist = consultation.slot.specialist
-        who = f"{specialist.name} ({specialist.username})"
+        who = consultation.slot.specialist.label
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -88,19 +87,19 @@ def request_slot(slot_id: int):
 @bp.route("/consultations")
 @role_required("client")
 def consultations():
-    """The client's consultations: upcoming soonest first, past latest first."""
-    past = request.args.get("tab") == "past"
+    """The client's consultations in two tabs: Upcoming (pending, accepted) soonest first; Past and cancelled
+    (the rest) newest first."""
+    tab = request.args.get("tab") if request.args.get("tab") in queries.TABS else "upcoming"
     now = utcnow()
     page = queries.consultation_page(
-        current_user.id, now, past, _page_size(), after=request.args.get("after"), before=request.args.get("before")
+        current_user.id, now, tab, _page_size(), after=request.args.get("after"), before=request.args.get("before")
     )
-    tab = {"tab": "past"} if past else {}
     return render_template(
         "client/consultations.html",
         page=page,
-        past=past,
+        tab=tab,
         now=now,
-        args=tab,
+        args={"tab": tab},
     )
 
 

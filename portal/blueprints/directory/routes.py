@@ -15,6 +15,7 @@ from portal.blueprints.directory.forms import BookForm, DirectoryFilterForm
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import gettext as _
+from portal.models.user import person_label
 from portal.search import contains_pattern
 from portal.services import DomainError, booking
 
@@ -113,7 +114,7 @@ def profile(username: str):
 def _end_format(slot, zone: ZoneInfo) -> str:
     """How the end of a slot reads after its start: the time alone on the same day, else the date too."""
     same_day = slot.starts_at.astimezone(zone).date() == slot.ends_at.astimezone(zone).date()
-    return "time" if same_day else "full"
+    return "time" if same_day else "datetime"
 
 
 def _other_zone(slot, zone: ZoneInfo) -> str | None:
@@ -127,10 +128,8 @@ def _other_zone(slot, zone: ZoneInfo) -> str | None:
 
 
 def _specialist_words(slot) -> str:
-    """The specialist as a flash message names them: display name and @username."""
-    if slot.display_name:
-        return f"{slot.display_name} (@{slot.username})"
-    return f"@{slot.username}"
+    """The specialist as a flash message names them (models/user.py person_label)."""
+    return person_label(slot.display_name, slot.username)
 
 
 @bp.route("/book/<id:slot_id>", methods=["GET", "POST"])

@@ -76,13 +76,14 @@ class SlotTimes(Timed):
 
 class ClientName(NamedTuple):
     username: str
+    display_name: str | None
 
 
 @cache
 def _week_stmt():
     """The calendar's statement, built once (building it costs more than running it); values bound per call."""
     return (
-        _with_state((Slot.id, Slot.starts_at, Slot.ends_at), lambda client: (client.username,))
+        _with_state((Slot.id, Slot.starts_at, Slot.ends_at), lambda client: (client.username, client.display_name))
         .where(Slot.specialist_id == bindparam("specialist_id"))
         .where(Slot.starts_at < bindparam("end"), Slot.ends_at > bindparam("start"))
         .order_by(Slot.starts_at)
@@ -93,8 +94,8 @@ def week_slots(specialist_id: int, start: datetime, end: datetime) -> list[SlotR
     """Every live slot touching [start, end): bounded by the week, so no pagination."""
     rows = db.session.execute(_week_stmt(), {"specialist_id": specialist_id, "start": start, "end": end})
     return [
-        SlotRow(SlotTimes(ident, starts_at, ends_at), pending, ClientName(username) if username else None)
-        for ident, starts_at, ends_at, pending, username in rows
+        SlotRow(SlotTimes(ident, starts_at, ends_at), pending, ClientName(username, name) if username else None)
+        for ident, starts_at, ends_at, pending, username, name in rows
     ]
 
 

@@ -7,8 +7,13 @@
   if (zone) {
     document.querySelectorAll("select[data-detect-timezone]").forEach(function (select) {
       if (select.dataset.userSet === "true") { return; }
-      for (var i = 0; i < select.options.length; i++) {
-        if (select.options[i].value === zone) { select.value = zone; break; }
+      var aliases = {};
+      try { aliases = JSON.parse(select.dataset.zoneAliases || "{}"); } catch (e) { aliases = {}; }
+      var wanted = [zone, aliases[zone]];
+      for (var w = 0; w < wanted.length; w++) {
+        for (var i = 0; i < select.options.length; i++) {
+          if (wanted[w] && select.options[i].value === wanted[w]) { select.value = wanted[w]; return; }
+        }
       }
     });
   }

@@ -1,0 +1,84 @@
+"""Expiry of unanswered requests: a pending request still pending when its slot starts, or once the specialist's
+minimum notice has run out, is stored as expired and its client emailed once (SPEC §13).
+
+Like the reminders (portal/services/reminders.py), a sweep run every minute by the worker: derived from the
+database, one request per transaction, the email recorded under the unique constraint of `consultation_notices`.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Interval, bindparam, func, select
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.models import Availability, Consultation, Slot
+from portal.models.availability import DEFAULT_NOTICE_HOURS
+from portal.outbox import queue_email
+from portal.services.reminders import lock_consultation, record_notice
+
+BATCH = 500
+HOUR = bindparam("hour", timedelta(hours=1), type_=Interval)
+
+
+def notice_hours_of(specialist_id: int) -> int:
+    """The specialist's minimum notice in hours (the default when they never saved their availability)."""
+    hours = db.session.scalar(select(Availability.notice_hours).where(Availability.specialist_id == specialist_id))
+    return DEFAULT_NOTICE_HOURS if hours is None else hours
+
+
+def expires_at(slot: Slot, notice_hours: int) -> datetime:
+    """The instant a pending request on this slot can no longer be answered."""
+    return slot.starts_at - timedelta(hours=notice_hours)
+
+
+def due_expiries(now: datetime) -> list[int]:
+    """Pending requests whose slot starts within the specialist's minimum notice (or has started), soonest first."""
+    notice = func.coalesce(Availability.notice_hours, DEFAULT_NOTICE_HOURS)
+    ids = list(
+        db.session.scalars(
+            select(Consultation.id)
+            .join(Slot, Slot.id == Consultation.slot_id)
+            .outerjoin(Availability, Availability.specialist_id == Slot.specialist_id)
+            .where(Consultation.status == "pending")
+            .where(Slot.starts_at - HOUR * notice <= bindparam("now", now, type_=Slot.starts_at.type))
+            .order_by(Slot.starts_at, Consultation.id)
+            .limit(BATCH)
+        )
+    )
+    db.session.rollback()
+    return ids
+
+
+def expire_request(consultation_id: int, now: datetime) -> bool:
+    """Store one request as expired and email its client (caller commits); False if it no longer needs it."""
+    locked = lock_consultation(consultation_id)
+    if locked is None:
+        return False
+    slot, consultation = locked
+    if consultation.status != "pending" or expires_at(slot, notice_hours_of(slot.specialist_id)) > now:
+        return False
+    consultation.status = "expired"
+    consultation.expired_at = now
+    client = consultation.client
+    notice = record_notice(consultation.id, "expired", client.id)
+    if notice is not None:
+        email = queue_email(
+            client, "request_expired", slot=slot, consultation=consultation, client=client, specialist=slot.specialist
+        )
+        db.session.flush()
+        notice.outbox_email_id = email.id
+    return True
+
+
+def sweep() -> int:
+    """Expire every request due now, one per transaction; returns how many were expired."""
+    now = utcnow()
+    total = 0
+    for consultation_id in due_expiries(now):
+        try:
+            total += expire_request(consultation_id, now)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    return total
