@@ -169,6 +169,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "WEBHOOK_DISABLE_AFTER": int(env.get("WEBHOOK_DISABLE_AFTER") or 20),
         "WEBHOOK_CONNECT_TIMEOUT": float(env.get("WEBHOOK_CONNECT_TIMEOUT") or 3),
         "WEBHOOK_READ_TIMEOUT": float(env.get("WEBHOOK_READ_TIMEOUT") or 10),
+        # Admins must turn two-factor authentication on before they reach any other page (SPEC §16).
+        "ADMIN_REQUIRE_2FA": _bool(env.get("ADMIN_REQUIRE_2FA")),
         "PAGE_SIZE": 20,
         "CLOCK": None,
     }

@@ -101,6 +101,8 @@ def email_kind_label(kind: str) -> str:
         "cancellation_confirmed": _l("Cancellation confirmed"),
         "specialist_unavailable": _l("Specialist blocked"),
         "webhook_disabled": _l("Webhook disabled"),
+        "two_factor_on": _l("Two-factor authentication on"),
+        "two_factor_off": _l("Two-factor authentication off"),
     }
     found = words.get(kind)
     return str(found) if found is not None else kind.replace("_", " ").capitalize()

@@ -79,6 +79,23 @@ class Consultation(Base):
         ),
         Index("ix_consultations_slot_id_status", "slot_id", "status"),
         Index("ix_consultations_client_id_created_at", "client_id", "created_at"),
+        # The admin dashboard counts each kind of event per week by a range scan of its timestamp (insights.py).
+        Index("ix_consultations_created_at", "created_at"),
+        Index("ix_consultations_accepted_at", "accepted_at", postgresql_where=text("accepted_at IS NOT NULL")),
+        Index("ix_consultations_rejected_at", "rejected_at", postgresql_where=text("rejected_at IS NOT NULL")),
+        Index(
+            "ix_consultations_cancelled_at",
+            "cancelled_at",
+            postgresql_include=["status", "cancel_reason"],
+            postgresql_where=text("cancelled_at IS NOT NULL"),
+        ),
+        # ... and the requests nobody answered, by their slot.
+        Index(
+            "ix_consultations_unanswered",
+            "slot_id",
+            postgresql_include=["status"],
+            postgresql_where=text("status IN ('pending', 'expired')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

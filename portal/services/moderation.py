@@ -21,7 +21,7 @@ class ConfirmationNeeded(DomainError):
         self.user = user
 
 
-def _lock_pair(admin: User, user_id: int) -> User:
+def lock_pair(admin: User, user_id: int) -> User:
     """Lock the acting admin's and the target's rows (in id order, so two admins never deadlock)."""
     rows = db.session.scalars(
         select(User)
@@ -47,7 +47,7 @@ def block_user(admin: User, user_id: int, reason: str | None = None, confirmed: 
     rejected and their future accepted consultations cancelled, each client emailed once (caller commits)."""
     if admin.id == user_id:
         raise DomainError(_l("You cannot block your own account."))
-    user = _lock_pair(admin, user_id)
+    user = lock_pair(admin, user_id)
     if user.is_blocked:
         raise DomainError(_l("%(username)s is already blocked.", username=user.label))
     if user.role == "admin" and not confirmed:
@@ -65,7 +65,7 @@ def block_user(admin: User, user_id: int, reason: str | None = None, confirmed: 
 def unblock_user(admin: User, user_id: int) -> User:
     """Unblock an account: it may log in again; sessions ended by the block stay ended, and consultations the
     block ended stay ended (caller commits)."""
-    user = _lock_pair(admin, user_id)
+    user = lock_pair(admin, user_id)
     if not user.is_blocked:
         raise DomainError(_l("%(username)s is not blocked.", username=user.label))
     user.is_blocked = False

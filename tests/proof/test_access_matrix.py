@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import pyotp
 import pytest
 from sqlalchemy import text
 
@@ -18,6 +19,7 @@ from portal.clock import utcnow
 from portal.extensions import db as _db
 from portal.models import Consultation, DayOff, OutboxEmail, Slot, User, WebhookEndpoint
 from portal.services.tokens import CONFIRM, RESET, issue_token
+from portal.services.two_factor import encrypt_secret
 from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.proof.http import is_local
@@ -85,6 +87,12 @@ EXPECTED = {
                                      obj="reset_token"),
     "auth.profile":           Access(GET=(LOGIN,     OK,        OK,         OK,         BLOCKED),
                                      POST=(LOGIN,    OK,        OK,         OK,         BLOCKED)),
+    # Set-up of two-factor authentication: a code is needed to turn it on (an empty one is refused).
+    "auth.two_factor":        Access(GET=(LOGIN,     OK,        OK,         OK,         BLOCKED),
+                                     POST=(LOGIN,    INVALID,   INVALID,    INVALID,    BLOCKED)),
+    # The login's code step: without a password checked a moment ago, back to the login page.
+    "auth.login_code":        Access(GET=(TO_LOGIN,  HOME,      HOME,       HOME,       BLOCKED),
+                                     POST=(TO_LOGIN, HOME,      HOME,       HOME,       BLOCKED)),
     "directory.specialists":  Access(GET=(OK,        OK,        OK,         OK,         BLOCKED), POST=NONE),
     "directory.profile":      Access(GET=(objects(any=OK, missing=NOT_FOUND),) * 4 + (BLOCKED,), POST=NONE,
                                      obj="specialist"),
@@ -148,6 +156,10 @@ EXPECTED = {
     "admin.unblock":          Access(GET=NONE, POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=BACK, others=BACK,
                                                                                           missing=NOT_FOUND), BLOCKED),
                                      obj="blocked_user", owner="admin"),
+    # Resetting someone's two-factor authentication; one's own, or an account without it, is refused with a message.
+    "admin.reset_two_factor": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=BACK, others=BACK,
+                                                                                          missing=NOT_FOUND), BLOCKED),
+                                     obj="protected_user", owner="admin"),
     "admin.retry_email":      Access(GET=NONE, POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(any=BACK, missing=NOT_FOUND),
                                                      BLOCKED), obj="email"),
     "feeds.feed":             Access(GET=(FEED,      FEED,      FEED,       FEED,       BLOCKED), POST=NONE,
@@ -293,6 +305,9 @@ def build(world, kind: str | None, variant: str | None, actor_id: int | None, ow
         return period.id
     if kind in ("user", "blocked_user"):
         return actor_user.id if own else make_user("client", blocked=kind == "blocked_user").id
+    if kind == "protected_user":  # an account with two-factor authentication on
+        secret = encrypt_secret(pyotp.random_base32())
+        return actor_user.id if own else make_user("client", totp_secret=secret, totp_enabled_at=utcnow()).id
     if kind == "feed_token":
         return make_user("specialist", blocked=variant == "blocked").feed_token
     if kind in ("webhook", "disabled_webhook"):
@@ -439,6 +454,16 @@ FILLED = {
 # Posts that change no row even when they succeed (a login, a link for a confirmed address; anonymous switches).
 NO_ROW_CHANGES = {("auth.login", "anonymous"), ("auth.resend_confirmation", None), ("main.set_language", "anonymous")}
 NO_ROW_CHANGES |= {("auth.logout", "anonymous")}
+# Without a password checked a moment before, the code step sends back to the login page (its throttling and
+# its single-use codes are proven in tests/integration/test_two_factor.py).
+NO_ROW_CHANGES |= {("auth.login_code", "anonymous")}
+# Forms whose filling is read off the page first: the set-up's code is made from the secret the page shows.
+FILLED_FROM_PAGE = {
+    "auth.two_factor": lambda html: {
+        "code": pyotp.TOTP(SECRET_ON_PAGE.search(html).group(1).replace(" ", "")).at(utcnow())
+    }
+}
+SECRET_ON_PAGE = re.compile(r'id="secret"[^>]*>([A-Z2-7 ]+)<')
 
 
 def gap_slot(consultation_id: int) -> int:
@@ -487,12 +512,14 @@ def test_every_post_needs_its_own_sessions_csrf_token(world, db, endpoint, actor
     assert access is not None, f"{endpoint} has no row in EXPECTED"
     session = log_in(world, actor)  # a session of its own: the control below really changes things
     # On users the action that does something is on someone else; on slots and consultations, on one's own.
-    wanted = ("others",) if access.obj in ("user", "blocked_user") else (None, "own", "any")
+    wanted = ("others",) if access.obj in ("user", "blocked_user", "protected_user") else (None, "own", "any")
     variant = next(v for v in variants(access, "POST", actor) if v in wanted)
     value = build(world, access.obj, variant, session.user, access.owner)
     path = url_for_case(endpoint, value)
     data = FILLED.get(endpoint, lambda v: {})(value)
     browser = browser_of(world, session)
+    if endpoint in FILLED_FROM_PAGE:
+        data = FILLED_FROM_PAGE[endpoint](browser.get(path).get_data(as_text=True))
     before = fingerprint()
     someone_elses = world.sessions["client"].csrf
     for token in (None, "forged-token", someone_elses):
