@@ -78,6 +78,13 @@ class Consultation(Base):
             sqlite_where=text("status IN ('pending', 'accepted')"),
         ),
         Index("ix_consultations_slot_id_status", "slot_id", "status"),
+        # The expiry sweep reads only pending requests, every minute.
+        Index(
+            "ix_consultations_pending_slot_id",
+            "slot_id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
         Index("ix_consultations_client_id_created_at", "client_id", "created_at"),
         # The admin dashboard counts each kind of event per week by a range scan of its timestamp (insights.py).
         Index("ix_consultations_created_at", "created_at"),
