@@ -40,6 +40,7 @@ class User:
             self.id, self.username, f"{self.username}@example.com", self.password_hash, self.role,
             self.display_name, self.timezone, self.locale, self.specialty, self.bio, confirmed_at,
             self.is_blocked, self.blocked_reason, secrets.token_urlsafe(24), self.created_at,
+            secrets.token_urlsafe(32),  # the calendar feed's address, as every account gets one
         )  # fmt: skip
 
 

@@ -42,7 +42,7 @@ def scale_from_env() -> int:
 
 USER_COLUMNS = (
     "id", "username", "email", "password_hash", "role", "display_name", "timezone", "locale", "specialty",
-    "bio", "confirmed_at", "is_blocked", "blocked_reason", "session_token", "created_at",
+    "bio", "confirmed_at", "is_blocked", "blocked_reason", "session_token", "created_at", "feed_token",
 )  # fmt: skip
 SLOT_COLUMNS = ("id", "specialist_id", "starts_at", "ends_at", "note", "deleted_at", "created_at", "updated_at")
 CONSULTATION_COLUMNS = (

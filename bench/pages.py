@@ -130,6 +130,7 @@ def discover(sessions: dict, deep_pages: int) -> list[Page]:
         Page("profile_busy", "/specialists/<busy> (anonymous)", busy_profile, None, p99_target_ms=100),
         booking,
         *api_pages(client, deep_pages),
+        feed_page(specialist),
         Page("admin_overview", "/admin overview (12 weeks of figures)", "/admin", admin),
         # Measured again last: the baseline is the mean of both, so a drift in the machine's load shows.
         Page("hello_end", "/bench/hello again (baseline)", "/bench/hello", None, p99_target_ms=0, ratio_target=0),
@@ -189,6 +190,22 @@ def measure(page: Page, base_url: str, seconds: float, warmup: float, connection
     if warmup:
         run_wrk(url, cookie, warmup, connections, threads, authorization)
     page.result.update(run_wrk(url, cookie, seconds, connections, threads, authorization))
+
+
+FEED_ON_PAGE = re.compile(r'id="feed-url" readonly value="([^"]+)"')
+
+
+def feed_page(specialist: Session) -> Page:
+    """The busy specialist's calendar feed, fetched as a calendar app does: its address read off the profile,
+    no cookie."""
+    page = Page("feed_busy", "/feeds/<token>.ics busy specialist (no cookie)", "", None, p99_target_ms=100)
+    found = FEED_ON_PAGE.search(specialist.get("/profile").text)
+    if found is None:
+        page.notes.append("no Calendar feed section on the profile: not measured")
+        page.path = "/feeds/missing.ics"
+        return page
+    page.path = urlsplit(unescape(found.group(1))).path
+    return page
 
 
 # ------------------------------------------------------------------------------------------------ the REST API

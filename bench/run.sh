@@ -105,4 +105,6 @@ else
     "$VENV_DIR/bin/python" -m bench.generate "${reset[@]}" --scale "$BENCH_SCALE"
 fi
 "$VENV_DIR/bin/python" -m bench.run "$@"
+say "Saving a full week of working hours (90 days generated)"
+SECRET_KEY="${SECRET_KEY:-bench}" "$VENV_DIR/bin/python" -m bench.availability
 say "Benchmark finished in $((SECONDS - started)) s"

@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import access, assets, auth_session, dbpool, i18n, ids, outbox, proxy, web, words
+    from portal import access, assets, auth_session, dbpool, i18n, ids, outbox, proxy, web, webhooks, words
     from portal.extensions import csrf, db, login_manager, migrate
 
     ids.init_app(app)
@@ -31,6 +31,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     words.init_app(app)
     outbox.init_app(app)
+    webhooks.init_app(app)
     assets.init_app(app)  # before web: the demo's loopback guard covers the static files too
     web.init_app(app)
     proxy.init_app(app)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db, login_manager
 from portal.i18n import lazy_gettext as _l
-from portal.models import Consultation, Slot, User
+from portal.models import Consultation, DayOff, Slot, User, WebhookEndpoint
 
 
 def init_app(app: Flask) -> None:
@@ -57,6 +57,7 @@ NAVIGATION = {
         ("specialist.calendar", _l("Calendar")),
         ("specialist.slots", _l("Slots")),
         ("specialist.consultations", _l("Requests")),
+        ("specialist.availability_page", _l("Availability")),
     ),
     "admin": (
         ("admin.dashboard", _l("Overview")),
@@ -118,3 +119,37 @@ def get_own_consultation_or_404(client: User, consultation_id: int) -> Consultat
     if consultation is None:
         abort(404)
     return consultation
+
+
+def get_own_request_or_404(specialist: User, consultation_id: int) -> Consultation:
+    """A consultation on one of the specialist's slots, with its slot and client loaded; anyone else's is a 404."""
+    consultation = db.session.scalars(
+        select(Consultation)
+        .join(Slot, Slot.id == Consultation.slot_id)
+        .where(Consultation.id == consultation_id, Slot.specialist_id == specialist.id)
+        .options(joinedload(Consultation.slot), joinedload(Consultation.client, innerjoin=True))
+    ).first()
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def get_own_webhook_or_404(user: User, endpoint_id: int, lock: bool = False) -> WebhookEndpoint:
+    """The user's webhook endpoint, locked FOR UPDATE when asked; anyone else's is a 404."""
+    stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.user_id == user.id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    endpoint = db.session.scalars(stmt).first()
+    if endpoint is None:
+        abort(404)
+    return endpoint
+
+
+def get_own_day_off_or_404(specialist: User, day_off_id: int) -> DayOff:
+    """The specialist's own period of days off; anyone else's is a 404."""
+    period = db.session.scalars(
+        select(DayOff).where(DayOff.id == day_off_id, DayOff.specialist_id == specialist.id)
+    ).first()
+    if period is None:
+        abort(404)
+    return period

@@ -1,10 +1,12 @@
-"""Session loading: a per-user token ends copied cookies; blocked users are stopped at once."""
+"""Session loading: a per-user token ends copied cookies; blocked users are stopped at once; with
+ADMIN_REQUIRE_2FA an admin without two-factor authentication reaches only its set-up page."""
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
 from portal.api import is_api_request
 from portal.extensions import db, login_manager
+from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.models import User
 
@@ -16,6 +18,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     app.before_request(refuse_blocked_user)
+    app.before_request(require_admin_two_factor)
 
 
 def load_user(user_id: str):
@@ -41,4 +44,20 @@ def refuse_blocked_user():
         g.locale, g.timezone = current_user.locale, current_user.timezone
         logout_user()
         return render_template("errors/blocked.html"), 403
+    return None
+
+
+# What an admin without two-factor authentication may still reach when ADMIN_REQUIRE_2FA is on.
+OPEN_TO_UNPROTECTED_ADMINS = {"auth.two_factor", "auth.logout", "main.set_language", "static"}
+
+
+def require_admin_two_factor():
+    """With ADMIN_REQUIRE_2FA, an admin without two-factor authentication is sent to its set-up page."""
+    if not current_app.config["ADMIN_REQUIRE_2FA"] or request.endpoint in OPEN_TO_UNPROTECTED_ADMINS:
+        return None
+    if is_api_request() or not current_user.is_authenticated:
+        return None
+    if current_user.role == "admin" and not current_user.has_two_factor:
+        flash(_("Administrators must turn on two-factor authentication before anything else."), "info")
+        return redirect(url_for("auth.two_factor"), code=303)
     return None

@@ -104,7 +104,7 @@ def worker(burst):
     app = current_app._get_current_object()
     set_worker_app(app)
     connection = redis_connection()
-    queues = [Queue(queue_name(name), connection=connection) for name in ("emails", "default")]
+    queues = [Queue(queue_name(name), connection=connection) for name in ("emails", "webhooks", "default")]
     if not burst:
         threading.Thread(target=_drain_forever, args=(app,), daemon=True, name="outbox-drain").start()
         if current_app.config["PERIODIC_JOBS"]:

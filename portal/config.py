@@ -48,6 +48,11 @@ ENV_NAMES = {
     "MAX_CONTENT_LENGTH",
     "TRUSTED_PROXIES",
     "ADMIN_CONTACT_EMAIL",
+    "WEBHOOK_ALLOW_PRIVATE",
+    "WEBHOOK_RETRY_INTERVALS",
+    "WEBHOOK_DISABLE_AFTER",
+    "WEBHOOK_CONNECT_TIMEOUT",
+    "WEBHOOK_READ_TIMEOUT",
 }
 
 
@@ -155,6 +160,17 @@ def load_config(overrides: dict | None = None) -> dict:
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         # Shown to blocked users as the way to reach the admins; nothing is shown when unset.
         "ADMIN_CONTACT_EMAIL": (env.get("ADMIN_CONTACT_EMAIL") or "").strip() or None,
+        # Webhooks (portal/webhooks/): true lets them reach private and loopback addresses (tests, an intranet).
+        "WEBHOOK_ALLOW_PRIVATE": _bool(env.get("WEBHOOK_ALLOW_PRIVATE")),
+        # After the first attempt: the Standard Webhooks schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+        "WEBHOOK_RETRY_INTERVALS": [
+            int(x) for x in (env.get("WEBHOOK_RETRY_INTERVALS") or "5,300,1800,7200,18000,36000,36000").split(",")
+        ],
+        "WEBHOOK_DISABLE_AFTER": int(env.get("WEBHOOK_DISABLE_AFTER") or 20),
+        "WEBHOOK_CONNECT_TIMEOUT": float(env.get("WEBHOOK_CONNECT_TIMEOUT") or 3),
+        "WEBHOOK_READ_TIMEOUT": float(env.get("WEBHOOK_READ_TIMEOUT") or 10),
+        # Admins must turn two-factor authentication on before they reach any other page (SPEC §16).
+        "ADMIN_REQUIRE_2FA": _bool(env.get("ADMIN_REQUIRE_2FA")),
         "PAGE_SIZE": 20,
         "CLOCK": None,
     }

@@ -165,11 +165,26 @@ def consultation_ics(consultation: Consultation, cancel: bool = False) -> str:
     With `cancel`, METHOD:CANCEL for the same UID (STATUS:CANCELLED, a higher SEQUENCE): calendar clients
     remove the event they added from the invitation.
     """
+    cal = calendar(method="CANCEL" if cancel else "REQUEST")
+    cal.add_component(_invitation_event(consultation, cancel))
+    return cal.to_ical().decode("utf-8")
+
+
+def cancellations_ics(consultations: list[Consultation]) -> str:
+    """One METHOD:CANCEL calendar removing several consultations at once (one email telling a client that all
+    their consultations with a blocked specialist are cancelled)."""
+    cal = calendar(method="CANCEL")
+    for consultation in consultations:
+        cal.add_component(_invitation_event(consultation, cancel=True))
+    return cal.to_ical().decode("utf-8")
+
+
+def _invitation_event(consultation: Consultation, cancel: bool) -> Event:
+    """The emailed event of a consultation: CONFIRMED, or CANCELLED with `cancel`."""
     slot = _related(consultation, "slot", Slot, consultation.slot_id)
     specialist = _related(slot, "specialist", User, slot.specialist_id)
     client = _related(consultation, "client", User, consultation.client_id)
-    cal = calendar(method="CANCEL" if cancel else "REQUEST")
-    event = consultation_event(
+    return consultation_event(
         consultation,
         slot,
         specialist,
@@ -178,5 +193,3 @@ def consultation_ics(consultation: Consultation, cancel: bool = False) -> str:
         changed=changed_at(consultation, slot),
         people=True,
     )
-    cal.add_component(event)
-    return cal.to_ical().decode("utf-8")

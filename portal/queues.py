@@ -39,3 +39,9 @@ def email_queue() -> Queue:
     if "email_queue" not in g:
         g.email_queue = Queue(queue_name("emails"), connection=redis_connection())
     return g.email_queue
+
+
+def webhook_queue() -> Queue:
+    if "webhook_queue" not in g:
+        g.webhook_queue = Queue(queue_name("webhooks"), connection=redis_connection())
+    return g.webhook_queue

@@ -1,8 +1,5 @@
 """Rows of the list pages: the columns a page shows (not ORM objects), and the little computed from them."""
 
-from datetime import date
-from zoneinfo import ZoneInfo
-
 from portal.models.slot import minutes_between
 from portal.models.user import person_name
 
@@ -25,14 +22,3 @@ class WithSpecialist(Timed):
     @property
     def specialist_name(self) -> str:
         return person_name(self.display_name, self.username)
-
-
-def by_day(rows, zone: ZoneInfo) -> list[tuple[date, list]]:
-    """Rows (in time order, each with `starts_at`) under their calendar day in `zone`, in order."""
-    days: list[tuple[date, list]] = []
-    for row in rows:
-        day = row.starts_at.astimezone(zone).date()
-        if not days or days[-1][0] != day:
-            days.append((day, []))
-        days[-1][1].append(row)
-    return days

@@ -30,7 +30,8 @@ class Periodic:
 PERIODIC_JOBS = (
     Periodic("jobs.sweeps.send_reminders", MINUTE),
     Periodic("jobs.sweeps.expire_requests", MINUTE),
-    # Daily jobs (the extension of every specialist's booking horizon belongs here).
+    # Every specialist's generated slots, extended to their booking horizon (continues where the last run stopped).
+    Periodic("jobs.availability.extend_horizons", DAY, timeout=30 * MINUTE),
 )
 
 # After a failure to reach Redis, the scheduler tries again this many seconds later (not in a busy loop).

@@ -66,6 +66,8 @@ def reason_labels() -> dict:
         "Personal": _l("Personal"),
         "Found_another_specialist": _l("Found another specialist"),
         "Other": _l("Other"),
+        # Not offered on the cancel form: the portal's own reason when a new time replaced the consultation.
+        "Rescheduled": _l("Rescheduled"),
     }
 
 
@@ -90,6 +92,17 @@ def email_kind_label(kind: str) -> str:
         "reminder_24h": _l("Reminder a day ahead"),
         "reminder_1h": _l("Reminder an hour ahead"),
         "request_expired": _l("Request expired"),
+        "reschedule_requested": _l("New time requested"),
+        "reschedule_sent": _l("New time request sent"),
+        "reschedule_accepted": _l("New time accepted"),
+        "reschedule_replaced": _l("Earlier time cancelled"),
+        "consultation_moved": _l("Consultation moved"),
+        "specialist_cancelled": _l("Cancelled by specialist"),
+        "cancellation_confirmed": _l("Cancellation confirmed"),
+        "specialist_unavailable": _l("Specialist blocked"),
+        "webhook_disabled": _l("Webhook disabled"),
+        "two_factor_on": _l("Two-factor authentication on"),
+        "two_factor_off": _l("Two-factor authentication off"),
     }
     found = words.get(kind)
     return str(found) if found is not None else kind.replace("_", " ").capitalize()

@@ -11,6 +11,7 @@ def register_all(app: Flask) -> None:
     from portal.blueprints.feeds import bp as feeds_bp
     from portal.blueprints.main import bp as main_bp
     from portal.blueprints.specialist import bp as specialist_bp
+    from portal.blueprints.webhooks import bp as webhooks_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -19,6 +20,7 @@ def register_all(app: Flask) -> None:
     app.register_blueprint(specialist_bp, url_prefix="/specialist")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(webhooks_bp)
 
     from portal.api import init_app as register_api
 

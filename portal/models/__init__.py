@@ -9,7 +9,9 @@ from portal.models.notice import NOTICE_KINDS, ConsultationNotice
 from portal.models.outbox import OutboxEmail
 from portal.models.slot import ACTIVE_STATUSES, CANCEL_REASONS, MESSAGE_MAX, STATUSES, Consultation, Slot
 from portal.models.token import AuthToken
+from portal.models.two_factor import RecoveryCode
 from portal.models.user import ROLES, User
+from portal.models.webhook import DELIVERY_STATES, WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -30,7 +32,12 @@ __all__ = [
     "Consultation",
     "ModerationLog",
     "OutboxEmail",
+    "RecoveryCode",
     "Slot",
     "User",
     "utcnow",
+    "DELIVERY_STATES",
+    "WEBHOOK_EVENTS",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

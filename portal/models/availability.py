@@ -3,10 +3,14 @@
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, SmallInteger, String
+from sqlalchemy import CheckConstraint, ColumnElement, Date, ForeignKey, Index, SmallInteger, String, bindparam, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import func
+from sqlalchemy.sql.functions import FunctionElement
 
-from portal.models.base import Base, utcnow
+from portal.models.base import Base, UTCDateTime, utcnow
+from portal.models.slot import Slot
 
 # What applies to a specialist who has never saved the availability page (their manual slots only).
 DEFAULT_SESSION_MINUTES = 60
@@ -71,3 +75,43 @@ class DayOff(Base):
     last_day: Mapped[date] = mapped_column(Date)
     note: Mapped[Optional[str]] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class plus_hours(FunctionElement):
+    """An instant moved on by a whole number of hours given as SQL (per row): `moment + hours`."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "plus_hours"
+
+
+@compiles(plus_hours, "postgresql")
+def _plus_hours_postgresql(element, compiler, **kw):
+    moment, hours = element.clauses
+    return f"({compiler.process(moment, **kw)} + make_interval(hours => {compiler.process(hours, **kw)}))"
+
+
+@compiles(plus_hours)
+def _plus_hours_sqlite(element, compiler, **kw):
+    # SQLite keeps instants as text "YYYY-MM-DD HH:MM:SS.ffffff" (UTC), compared as text: the same shape back.
+    moment, hours = element.clauses
+    moment, hours = compiler.process(moment, **kw), compiler.process(hours, **kw)
+    return f"(strftime('%Y-%m-%d %H:%M:%f', {moment}, ({hours}) || ' hours') || '000')"
+
+
+def _rule(column, default: int) -> ColumnElement[int]:
+    """One booking rule of each slot's specialist (correlated to Slot), or its default without an Availability row."""
+    chosen = select(column).where(Availability.specialist_id == Slot.specialist_id).correlate(Slot).scalar_subquery()
+    return func.coalesce(chosen, default)
+
+
+def too_soon() -> ColumnElement[bool]:
+    """Whether each slot starts sooner than its specialist's minimum notice after `now` (bound)."""
+    now = bindparam("now", type_=Slot.starts_at.type)
+    return Slot.starts_at <= plus_hours(now, _rule(Availability.notice_hours, DEFAULT_NOTICE_HOURS))
+
+
+def too_late() -> ColumnElement[bool]:
+    """Whether each slot starts beyond its specialist's booking horizon after `now` (bound): not open yet."""
+    now = bindparam("now", type_=Slot.starts_at.type)
+    return Slot.starts_at > plus_hours(now, _rule(Availability.horizon_days, DEFAULT_HORIZON_DAYS) * 24)

@@ -11,18 +11,18 @@ from portal.models.user import User
 
 
 class ModerationLog(Base):
-    """Who blocked or unblocked whom, when and why."""
+    """Who blocked, unblocked or reset the two-factor authentication of whom, when and why."""
 
     __tablename__ = "moderation_log"
     __table_args__ = (
-        CheckConstraint("action IN ('block', 'unblock')", name="action"),
+        CheckConstraint("action IN ('block', 'unblock', 'reset_two_factor')", name="action"),
         Index("ix_moderation_log_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     admin_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    action: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(20))
     reason: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

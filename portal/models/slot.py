@@ -1,6 +1,6 @@
 """Slots a specialist publishes and the consultations clients request on them."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, case, false, text
@@ -12,6 +12,7 @@ from portal.models.user import User
 STATUSES = ("pending", "accepted", "rejected", "cancelled", "cancelled_by_specialist", "expired")
 ACTIVE_STATUSES = ("pending", "accepted")
 CANCEL_REASONS = ("Health", "Personal", "Found_another_specialist", "Other")
+RESCHEDULED = "Rescheduled"  # the cancel_reason of an accepted consultation replaced by a new time (SPEC §13)
 MESSAGE_MAX = 500  # characters of a client's message to the specialist
 
 
@@ -77,7 +78,31 @@ class Consultation(Base):
             sqlite_where=text("status IN ('pending', 'accepted')"),
         ),
         Index("ix_consultations_slot_id_status", "slot_id", "status"),
+        # The expiry sweep reads only pending requests, every minute.
+        Index(
+            "ix_consultations_pending_slot_id",
+            "slot_id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
         Index("ix_consultations_client_id_created_at", "client_id", "created_at"),
+        # The admin dashboard counts each kind of event per week by a range scan of its timestamp (insights.py).
+        Index("ix_consultations_created_at", "created_at"),
+        Index("ix_consultations_accepted_at", "accepted_at", postgresql_where=text("accepted_at IS NOT NULL")),
+        Index("ix_consultations_rejected_at", "rejected_at", postgresql_where=text("rejected_at IS NOT NULL")),
+        Index(
+            "ix_consultations_cancelled_at",
+            "cancelled_at",
+            postgresql_include=["status", "cancel_reason"],
+            postgresql_where=text("cancelled_at IS NOT NULL"),
+        ),
+        # ... and the requests nobody answered, by their slot.
+        Index(
+            "ix_consultations_unanswered",
+            "slot_id",
+            postgresql_include=["status"],
+            postgresql_where=text("status IN ('pending', 'expired')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,6 +141,21 @@ def minutes_between(start: datetime, end: datetime) -> int:
 def is_cancellable(status: str, starts_at: datetime, now: datetime) -> bool:
     """Pending and accepted consultations may be cancelled until their slot starts."""
     return status in ACTIVE_STATUSES and starts_at > now
+
+
+def inside_cutoff(starts_at: datetime, now: datetime, cutoff_hours: int) -> bool:
+    """Whether the specialist's cancellation cutoff has begun: from then on a client cannot change it online."""
+    return starts_at - now < timedelta(hours=cutoff_hours)
+
+
+def is_reschedulable(status: str, starts_at: datetime, now: datetime, cutoff_hours: int) -> bool:
+    """A client may move a pending or accepted consultation to a new time until the cutoff (SPEC §13)."""
+    return is_cancellable(status, starts_at, now) and not inside_cutoff(starts_at, now, cutoff_hours)
+
+
+def is_movable(status: str, starts_at: datetime, now: datetime) -> bool:
+    """A specialist may move or cancel an accepted consultation until it starts."""
+    return status == "accepted" and starts_at > now
 
 
 def shown_status(status: str, starts_at: datetime, now: datetime) -> str:

@@ -49,6 +49,11 @@ class User(UserMixin, Base):
     feed_token: Mapped[Optional[str]] = mapped_column(String(64), default=new_feed_token)
     # Profile checkbox "Email me reminders" (SPEC §13), on by default.
     reminders_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Two-factor authentication (SPEC §16): the TOTP secret encrypted (portal/services/two_factor.py), when
+    # it was turned on, and the last time step a code was accepted for (a code is good once).
+    totp_secret: Mapped[Optional[str]] = mapped_column(String(255))
+    totp_enabled_at: Mapped[Optional[datetime]]
+    totp_last_step: Mapped[Optional[int]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def get_id(self) -> str:
@@ -62,6 +67,10 @@ class User(UserMixin, Base):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def name(self) -> str:

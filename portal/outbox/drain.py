@@ -11,6 +11,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import OutboxEmail
 from portal.outbox import enqueue_emails
+from portal.webhooks.drain import drain_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ def drain_outbox(stale_seconds: int | None = None) -> int:
     cutoff = now - timedelta(seconds=stale_seconds)
     # Reset and resend requests whose job was lost become emails (or nothing) here; those go out as usual.
     email_requests.handle_stale(cutoff)
+    # Webhook deliveries have an outbox of their own; their lost jobs are found here too.
+    drain_webhooks(now, cutoff)
     ids = list(
         db.session.scalars(
             select(OutboxEmail.id)

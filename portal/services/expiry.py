@@ -7,17 +7,17 @@ database, one request per transaction, the email recorded under the unique const
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Interval, bindparam, func, select
+from sqlalchemy import select
 
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Availability, Consultation, Slot
-from portal.models.availability import DEFAULT_NOTICE_HOURS
+from portal.models.availability import DEFAULT_NOTICE_HOURS, too_soon
 from portal.outbox import queue_email
 from portal.services.reminders import lock_consultation, record_notice
+from portal.webhooks import queue_webhooks
 
 BATCH = 500
-HOUR = bindparam("hour", timedelta(hours=1), type_=Interval)
 
 
 def notice_hours_of(specialist_id: int) -> int:
@@ -32,17 +32,16 @@ def expires_at(slot: Slot, notice_hours: int) -> datetime:
 
 
 def due_expiries(now: datetime) -> list[int]:
-    """Pending requests whose slot starts within the specialist's minimum notice (or has started), soonest first."""
-    notice = func.coalesce(Availability.notice_hours, DEFAULT_NOTICE_HOURS)
+    """Pending requests whose slot is now too soon to book (inside the specialist's minimum notice, or started):
+    the booking window's own rule (models.availability.too_soon), soonest first."""
     ids = list(
         db.session.scalars(
             select(Consultation.id)
             .join(Slot, Slot.id == Consultation.slot_id)
-            .outerjoin(Availability, Availability.specialist_id == Slot.specialist_id)
-            .where(Consultation.status == "pending")
-            .where(Slot.starts_at - HOUR * notice <= bindparam("now", now, type_=Slot.starts_at.type))
+            .where(Consultation.status == "pending", too_soon())
             .order_by(Slot.starts_at, Consultation.id)
-            .limit(BATCH)
+            .limit(BATCH),
+            {"now": now},
         )
     )
     db.session.rollback()
@@ -60,6 +59,7 @@ def expire_request(consultation_id: int, now: datetime) -> bool:
     consultation.status = "expired"
     consultation.expired_at = now
     client = consultation.client
+    queue_webhooks("consultation.expired", consultation, slot, slot.specialist, client)
     notice = record_notice(consultation.id, "expired", client.id)
     if notice is not None:
         email = queue_email(

@@ -6,6 +6,7 @@ from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import ModerationLog, User
 from portal.services.errors import DomainError
+from portal.services.lifecycle import release_consultations
 
 
 class UserMissing(DomainError):
@@ -20,13 +21,15 @@ class ConfirmationNeeded(DomainError):
         self.user = user
 
 
-def _lock_pair(admin: User, user_id: int) -> User:
+def lock_pair(admin: User, user_id: int) -> User:
     """Lock the acting admin's and the target's rows (in id order, so two admins never deadlock)."""
     rows = db.session.scalars(
         select(User)
         .where(User.id.in_({admin.id, user_id}))
         .order_by(User.id)
-        .with_for_update()
+        # FOR NO KEY UPDATE, so that a request holding a slot can still write an email that refers to the
+        # specialist (FOR KEY SHARE) while the block waits for that slot.
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     by_id = {row.id: row for row in rows}
@@ -40,10 +43,11 @@ def _lock_pair(admin: User, user_id: int) -> User:
 
 
 def block_user(admin: User, user_id: int, reason: str | None = None, confirmed: bool = False) -> User:
-    """Block an account: it can no longer log in and all its sessions end (caller commits)."""
+    """Block an account: it can no longer log in and all its sessions end; a specialist's pending requests are
+    rejected and their future accepted consultations cancelled, each client emailed once (caller commits)."""
     if admin.id == user_id:
         raise DomainError(_l("You cannot block your own account."))
-    user = _lock_pair(admin, user_id)
+    user = lock_pair(admin, user_id)
     if user.is_blocked:
         raise DomainError(_l("%(username)s is already blocked.", username=user.label))
     if user.role == "admin" and not confirmed:
@@ -53,12 +57,15 @@ def block_user(admin: User, user_id: int, reason: str | None = None, confirmed: 
     user.blocked_reason = reason
     user.rotate_session_token()
     db.session.add(ModerationLog(admin_id=admin.id, user_id=user.id, action="block", reason=reason))
+    if user.role == "specialist":
+        release_consultations(user)
     return user
 
 
 def unblock_user(admin: User, user_id: int) -> User:
-    """Unblock an account: it may log in again; sessions ended by the block stay ended (caller commits)."""
-    user = _lock_pair(admin, user_id)
+    """Unblock an account: it may log in again; sessions ended by the block stay ended, and consultations the
+    block ended stay ended (caller commits)."""
+    user = lock_pair(admin, user_id)
     if not user.is_blocked:
         raise DomainError(_l("%(username)s is not blocked.", username=user.label))
     user.is_blocked = False

@@ -3,7 +3,7 @@
 from flask import abort
 from flask_babel import force_locale
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from portal.access import own_request_slot_id_or_404
 from portal.clock import utcnow
@@ -11,18 +11,25 @@ from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.ics import consultation_ics
 from portal.models import Consultation, Slot, User
+from portal.models.slot import RESCHEDULED
 from portal.outbox import queue_email
 from portal.services.errors import DomainError, StateConflict
-from portal.services.slots import active_consultations, save_guarded
+from portal.services.slots import active_consultations, lock_slots, save_guarded
+from portal.webhooks import queue_webhooks
 from portal.words import status_labels
 
 ACCEPTED_CONSTRAINT = "uq_consultations_slot_accepted"
+Replacement = aliased(Consultation)  # a request for a new time, joined to the consultation it replaces
 REASON_MAX = 500
 
 
-def lock_request(specialist: User, consultation_id: int) -> tuple[Slot, Consultation]:
-    """Lock the slot, then the request; check it is still the specialist's, pending and in the future."""
+def lock_request(specialist: User, consultation_id: int, also_slot_id: int | None = None) -> tuple[Slot, Consultation]:
+    """Lock the slot, then the request; check it is still the specialist's, pending and in the future.
+
+    `also_slot_id`: another slot the answer changes (the time a new one replaces), locked in id order with it."""
     slot_id = own_request_slot_id_or_404(specialist, consultation_id)
+    if also_slot_id is not None:
+        lock_slots(slot_id, also_slot_id)
     # The slot lock comes first: it makes every answer on one slot wait for the previous one.
     slot = db.session.scalars(
         select(Slot).where(Slot.id == slot_id).with_for_update().execution_options(populate_existing=True)
@@ -68,8 +75,21 @@ def client_is_busy(client_id: int, slot: Slot) -> bool:
 
 
 def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation, list[Consultation]]:
-    """Accept a pending request; every other pending request on the slot is rejected. (accepted, auto-rejected)."""
-    slot, consultation = lock_request(specialist, consultation_id)
+    """Accept a pending request; every other pending request on the slot is rejected. (accepted, auto-rejected).
+
+    A request for a new time replaces the accepted consultation it came from: that one is cancelled (reason
+    Rescheduled) in the same transaction, and its slot is free again."""
+    replaced_slot_id = db.session.scalar(
+        select(Consultation.slot_id)
+        .join(Replacement, Replacement.rescheduled_from_id == Consultation.id)
+        .where(Replacement.id == consultation_id)
+    )
+    slot, consultation = lock_request(specialist, consultation_id, replaced_slot_id)
+    replaced = None
+    if consultation.rescheduled_from_id is not None:
+        replaced = lock_consultation(consultation.rescheduled_from_id)
+        if replaced.slot_id != replaced_slot_id:  # moved by the specialist meanwhile
+            raise changed_error()
     client = consultation.client
     if client.is_blocked:
         raise DomainError(
@@ -77,6 +97,12 @@ def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation
         )
     if specialist.is_blocked:
         raise DomainError(_("Your account is blocked"))
+    now = utcnow()
+    replacing = replaced is not None and replaced.status == "accepted" and replaced.slot.starts_at > now
+    if replacing:
+        replaced.status = "cancelled"
+        replaced.cancel_reason = RESCHEDULED
+        replaced.cancelled_at = now
     # Two specialists accepting one client's overlapping requests take turns on the client's row.
     db.session.execute(select(User.id).where(User.id == client.id).with_for_update(key_share=True))
     if client_is_busy(client.id, slot):
@@ -84,7 +110,6 @@ def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation
     others = [c for c in active_consultations(slot.id) if c.id != consultation.id]
     if any(c.status == "accepted" for c in others):
         raise booked_error()
-    now = utcnow()
 
     def change():
         consultation.status = "accepted"
@@ -105,12 +130,66 @@ def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation
             reason=None,
             auto=True,
         )
+        queue_webhooks("consultation.rejected", other, slot, specialist, other.client)
     with force_locale(client.locale):
         ics = consultation_ics(consultation)
-    queue_email(
-        client, "request_accepted", ics=ics, slot=slot, consultation=consultation, client=client, specialist=specialist
-    )
+    if replacing:
+        queue_email(
+            client,
+            "reschedule_accepted",
+            ics=ics,
+            slot=slot,
+            consultation=consultation,
+            client=client,
+            specialist=specialist,
+            old_starts_at=replaced.slot.starts_at,
+        )
+        # The earlier time is another event (its own UID) in the client's calendar: its CANCEL removes it there.
+        with force_locale(client.locale):
+            old_ics = consultation_ics(replaced, cancel=True)
+        queue_email(
+            client,
+            "reschedule_replaced",
+            ics=old_ics,
+            slot=replaced.slot,
+            consultation=replaced,
+            client=client,
+            specialist=specialist,
+            new_starts_at=slot.starts_at,
+        )
+    else:
+        queue_email(
+            client,
+            "request_accepted",
+            ics=ics,
+            slot=slot,
+            consultation=consultation,
+            client=client,
+            specialist=specialist,
+        )
+    queue_webhooks("consultation.accepted", consultation, slot, specialist, client)
+    if replacing:
+        queue_webhooks("consultation.cancelled", replaced, replaced.slot, specialist, client)
     return consultation, rejected
+
+
+def lock_consultation(consultation_id: int) -> Consultation:
+    """A consultation row locked FOR UPDATE (after its slot's lock), with its slot and client, refreshed."""
+    return db.session.scalars(
+        select(Consultation)
+        .where(Consultation.id == consultation_id)
+        .options(
+            joinedload(Consultation.client, innerjoin=True),
+            joinedload(Consultation.slot, innerjoin=True).joinedload(Slot.specialist, innerjoin=True),
+        )
+        .with_for_update(of=Consultation)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def changed_error() -> StateConflict:
+    """The refusal when the consultation moved to another time while this change waited for its lock."""
+    return StateConflict(_("This consultation has just been changed. Please look at it again."))
 
 
 def reject_request(specialist: User, consultation_id: int, reason: str | None = None) -> Consultation:
@@ -133,4 +212,5 @@ def reject_request(specialist: User, consultation_id: int, reason: str | None = 
         reason=reason,
         auto=False,
     )
+    queue_webhooks("consultation.rejected", consultation, slot, specialist, client)
     return consultation

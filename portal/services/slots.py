@@ -4,8 +4,12 @@ Lock order, the same in every transaction that takes more than one of these lock
 
 1. specialists' user rows, ascending id, FOR NO KEY UPDATE (`lock_specialists`: publishing, editing and
    transferring; a transfer also locks the row of the user it names, before checking that one is a specialist);
-   blocking takes its two user rows in the same order (FOR UPDATE) and then waits for nothing else;
-2. the slot row, FOR UPDATE (edit, delete, request, cancel, accept, reject);
+   blocking takes its two user rows in the same order (FOR NO KEY UPDATE) and then, for a specialist, the
+   slots of their future consultations (their pending requests are rejected, accepted ones cancelled);
+2. the slot row, FOR UPDATE (edit, delete, request, cancel, accept, reject); a change that touches two slots
+   (a new time, a move, accepting a new time) locks both in ascending id order (`lock_slots`); a request (and a
+   new time) first share-locks the row of the slot's specialist (FOR SHARE, `booking.hold_specialist`), so that
+   it waits for a block under way and then sees it;
 3. the slot's consultations, FOR UPDATE;
 4. clients' user rows, FOR KEY SHARE (accepting; and every row that refers to a user, such as an outbox email).
 
@@ -32,6 +36,7 @@ from portal.ics import consultation_ics
 from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
 from portal.outbox import queue_email
 from portal.services.errors import DomainError
+from portal.webhooks import queue_webhooks
 
 MAX_DURATION = timedelta(hours=12)
 MAX_AHEAD = timedelta(days=365)
@@ -173,6 +178,21 @@ def blocked_error() -> DomainError:
     return DomainError(_("Your account is blocked"))
 
 
+def lock_slots(*slot_ids: int) -> dict[int, Slot]:
+    """Lock these slots, with their specialists, in ascending id order (a change touching two slots, such as a
+    move from one time to another, takes them in the same order as every other): {id: slot}; a missing id is
+    absent."""
+    rows = db.session.scalars(
+        select(Slot)
+        .where(Slot.id.in_(set(slot_ids)))
+        .options(joinedload(Slot.specialist, innerjoin=True))
+        .order_by(Slot.id)
+        .with_for_update(of=Slot)
+        .execution_options(populate_existing=True)
+    )
+    return {slot.id: slot for slot in rows}
+
+
 def active_consultations(slot_id: int, lock: bool = True) -> list[Consultation]:
     """Pending and accepted consultations of a slot with their clients, locked FOR UPDATE."""
     stmt = (
@@ -303,6 +323,8 @@ def edit_slot(
     if (starts_at, ends_at, note, owner.id) == (slot.starts_at, slot.ends_at, slot.note, slot.specialist_id):
         return slot, False
     consultations = active_consultations(slot_id)
+    # A new time or a new specialist is news for webhooks; a new note alone is not.
+    moved = (starts_at, ends_at, owner.id) != (slot.starts_at, slot.ends_at, slot.specialist_id)
 
     def change():
         slot.starts_at, slot.ends_at, slot.note, slot.specialist_id = starts_at, ends_at, note, owner.id
@@ -330,6 +352,8 @@ def edit_slot(
             transferred=other is not None,
             **old,
         )
+        if moved:
+            queue_webhooks("consultation.rescheduled", consultation, slot, owner, client)
     return slot, True
 
 
@@ -368,4 +392,5 @@ def delete_slot(specialist: User, slot_id: int) -> int:
             specialist=specialist,
             was=was,
         )
+        queue_webhooks("consultation.cancelled", consultation, slot, specialist, client)
     return len(consultations)

@@ -99,7 +99,9 @@ def test_blocked_specialist_cannot_accept_pending_requests(app, db):
     )
     assert_blocked_page(response)
     db.session.expire_all()
-    assert db.session.get(type(consultation), consultation.id).status == "pending"
+    # The block itself rejected the request (SPEC §13); the specialist's accept changed nothing after it.
+    saved = db.session.get(type(consultation), consultation.id)
+    assert (saved.status, saved.reject_reason) == ("rejected", "The specialist is not available.")
 
 
 def test_double_block_and_unblocking_an_active_user_change_nothing(app, db):
@@ -213,7 +215,7 @@ def _wait_for_lock_waiter(dsn: str, timeout: float = 10.0) -> bool:
             with watcher.cursor() as cur:
                 cur.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query ILIKE '%FOR UPDATE%'"
+                    "AND wait_event_type = 'Lock' AND query ILIKE '%FOR %UPDATE%'"
                 )
                 if cur.fetchone()[0]:
                     return True

@@ -141,16 +141,16 @@ def test_a_recorded_reminder_is_never_sent_again(clock, booked):
         (
             "en",
             "America/New_York",
-            "Reminder: consultation on Thursday, 10 December 2026, 10:00 (America/New_York)",
-            "Starting soon: consultation on Thursday, 10 December 2026, 10:00 (America/New_York)",
-            ["Hello anna,", "Specialist: sofia (sofia)", "Duration: 50 min"],
+            "Reminder: consultation on Thu, 10 Dec 2026, 10:00 (America/New York)",
+            "Starting soon: consultation on Thu, 10 Dec 2026, 10:00 (America/New York)",
+            ["Hello anna,", "Specialist: @sofia", "Duration: 50 min"],
         ),
         (
             "ru",
             "Asia/Vladivostok",
-            "Напоминание о консультации: пятница, 11 декабря 2026, 01:00 (Asia/Vladivostok)",
-            "Скоро начнётся консультация: пятница, 11 декабря 2026, 01:00 (Asia/Vladivostok)",
-            ["Здравствуйте, anna!", "Напоминаем о консультации: пятница, 11 декабря 2026, 01:00 (Asia/Vladivostok)."],
+            "Напоминание о консультации: пт, 11 дек. 2026, 01:00 (Asia/Vladivostok)",
+            "Скоро начнётся консультация: пт, 11 дек. 2026, 01:00 (Asia/Vladivostok)",
+            ["Здравствуйте, anna!", "Напоминаем о консультации: пт, 11 дек. 2026, 01:00 (Asia/Vladivostok)."],
         ),
     ],
 )
@@ -171,7 +171,7 @@ def test_reminders_speak_the_recipients_language_and_zone(clock, booked, locale,
     specialist_email = db.session.scalars(
         select(OutboxEmail).where(OutboxEmail.recipient == "sofia@example.com").order_by(OutboxEmail.id)
     ).first()
-    assert specialist_email.subject == "Reminder: consultation on Thursday, 10 December 2026, 15:00 (UTC)"
+    assert specialist_email.subject == "Reminder: consultation on Thu, 10 Dec 2026, 15:00 (UTC)"
     assert "http://portal.test/specialist/consultations?status=accepted" in specialist_email.body_text
 
 

@@ -10,14 +10,16 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import pyotp
 import pytest
 from sqlalchemy import text
 
 from portal import create_app
 from portal.clock import utcnow
 from portal.extensions import db as _db
-from portal.models import OutboxEmail, Slot, User
+from portal.models import Consultation, DayOff, OutboxEmail, Slot, User, WebhookEndpoint
 from portal.services.tokens import CONFIRM, RESET, issue_token
+from portal.services.two_factor import encrypt_secret
 from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.proof.http import is_local
@@ -85,6 +87,12 @@ EXPECTED = {
                                      obj="reset_token"),
     "auth.profile":           Access(GET=(LOGIN,     OK,        OK,         OK,         BLOCKED),
                                      POST=(LOGIN,    OK,        OK,         OK,         BLOCKED)),
+    # Set-up of two-factor authentication: a code is needed to turn it on (an empty one is refused).
+    "auth.two_factor":        Access(GET=(LOGIN,     OK,        OK,         OK,         BLOCKED),
+                                     POST=(LOGIN,    INVALID,   INVALID,    INVALID,    BLOCKED)),
+    # The login's code step: without a password checked a moment ago, back to the login page.
+    "auth.login_code":        Access(GET=(TO_LOGIN,  HOME,      HOME,       HOME,       BLOCKED),
+                                     POST=(TO_LOGIN, HOME,      HOME,       HOME,       BLOCKED)),
     "directory.specialists":  Access(GET=(OK,        OK,        OK,         OK,         BLOCKED), POST=NONE),
     "directory.profile":      Access(GET=(objects(any=OK, missing=NOT_FOUND),) * 4 + (BLOCKED,), POST=NONE,
                                      obj="specialist"),
@@ -96,6 +104,9 @@ EXPECTED = {
                                                      BLOCKED), obj="slot"),
     "client.consultations":   Access(GET=(LOGIN,     OK,        FORBIDDEN,  FORBIDDEN,  BLOCKED), POST=NONE),
     "client.cancel":          Access(GET=(LOGIN,     OWN_ONLY,  FORBIDDEN,  FORBIDDEN,  BLOCKED),
+                                     POST=(LOGIN,    objects(own=INVALID, others=NOT_FOUND, missing=NOT_FOUND),
+                                           FORBIDDEN, FORBIDDEN, BLOCKED), obj="consultation", owner="client"),
+    "client.reschedule":      Access(GET=(LOGIN,     OWN_ONLY,  FORBIDDEN,  FORBIDDEN,  BLOCKED),
                                      POST=(LOGIN,    objects(own=INVALID, others=NOT_FOUND, missing=NOT_FOUND),
                                            FORBIDDEN, FORBIDDEN, BLOCKED), obj="consultation", owner="client"),
     "client.consultation_ics_file": Access(GET=(LOGIN, OWN_ONLY, FORBIDDEN, FORBIDDEN,  BLOCKED), POST=NONE,
@@ -116,6 +127,19 @@ EXPECTED = {
                                         obj="consultation", owner="specialist"),
     "specialist.reject_request": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, FORBIDDEN, BLOCKED),
                                         obj="consultation", owner="specialist"),
+    "specialist.move_consultation": Access(GET=(LOGIN, FORBIDDEN, OWN_ONLY, FORBIDDEN, BLOCKED),
+                                           POST=(LOGIN, FORBIDDEN, objects(own=INVALID, others=NOT_FOUND,
+                                                                           missing=NOT_FOUND), FORBIDDEN, BLOCKED),
+                                           obj="accepted", owner="specialist"),
+    "specialist.cancel_consultation": Access(GET=(LOGIN, FORBIDDEN, OWN_ONLY, FORBIDDEN, BLOCKED),
+                                             POST=(LOGIN, FORBIDDEN, objects(own=INVALID, others=NOT_FOUND,
+                                                                             missing=NOT_FOUND), FORBIDDEN, BLOCKED),
+                                             obj="accepted", owner="specialist"),
+    "specialist.availability_page": Access(GET=(LOGIN, FORBIDDEN, OK,      FORBIDDEN,  BLOCKED),
+                                     POST=(LOGIN,    FORBIDDEN, INVALID,    FORBIDDEN,  BLOCKED)),
+    "specialist.add_days_off": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, INVALID, FORBIDDEN, BLOCKED)),
+    "specialist.remove_days_off": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, FORBIDDEN, BLOCKED),
+                                         obj="day_off", owner="specialist"),
     "admin.dashboard":        Access(GET=(LOGIN,     FORBIDDEN, FORBIDDEN,  OK,         BLOCKED), POST=NONE),
     # Without its two dates the export answers with the overview's form and the errors next to the fields.
     "admin.export_consultations": Access(GET=(LOGIN, FORBIDDEN, FORBIDDEN,  INVALID,    BLOCKED), POST=NONE),
@@ -132,10 +156,22 @@ EXPECTED = {
     "admin.unblock":          Access(GET=NONE, POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=BACK, others=BACK,
                                                                                           missing=NOT_FOUND), BLOCKED),
                                      obj="blocked_user", owner="admin"),
+    # Resetting someone's two-factor authentication; one's own, or an account without it, is refused with a message.
+    "admin.reset_two_factor": Access(GET=NONE, POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(own=BACK, others=BACK,
+                                                                                          missing=NOT_FOUND), BLOCKED),
+                                     obj="protected_user", owner="admin"),
     "admin.retry_email":      Access(GET=NONE, POST=(LOGIN, FORBIDDEN, FORBIDDEN, objects(any=BACK, missing=NOT_FOUND),
                                                      BLOCKED), obj="email"),
     "feeds.feed":             Access(GET=(FEED,      FEED,      FEED,       FEED,       BLOCKED), POST=NONE,
                                      obj="feed_token"),
+    "webhooks.endpoints":     Access(GET=(LOGIN,     FORBIDDEN, OK,         OK,         BLOCKED),
+                                     POST=(LOGIN,    FORBIDDEN, INVALID,    INVALID,    BLOCKED)),
+    "webhooks.disable":       Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, OWN_ACTION, BLOCKED),
+                                     obj="webhook"),
+    "webhooks.enable":        Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, OWN_ACTION, BLOCKED),
+                                     obj="disabled_webhook"),
+    "webhooks.delete":        Access(GET=NONE, POST=(LOGIN, FORBIDDEN, OWN_ACTION, OWN_ACTION, BLOCKED),
+                                     obj="webhook"),
     # The API's document and docs page are public and never look at the session (not even a blocked one's).
     "api-docs.openapi_json":  Access(GET=(OK,) * 5, POST=NOWHERE),
     "api_docs.docs":          Access(GET=(OK,) * 5, POST=NOWHERE),
@@ -258,13 +294,34 @@ def build(world, kind: str | None, variant: str | None, actor_id: int | None, ow
     if kind in ("consultation", "accepted"):
         status = "accepted" if kind == "accepted" else "pending"
         if owner == "specialist":
-            return make_consultation(slot(actor_user if own else others.specialist), others.client).id
+            return make_consultation(slot(actor_user if own else others.specialist), others.client, status=status).id
         client = actor_user if own else make_user("client")
         return make_consultation(slot(others.specialist), client, status=status).id
+    if kind == "day_off":
+        day = utcnow().date() + timedelta(days=30)
+        period = DayOff(specialist_id=(actor_user if own else others.specialist).id, first_day=day, last_day=day)
+        _db.session.add(period)
+        _db.session.commit()
+        return period.id
     if kind in ("user", "blocked_user"):
         return actor_user.id if own else make_user("client", blocked=kind == "blocked_user").id
+    if kind == "protected_user":  # an account with two-factor authentication on
+        secret = encrypt_secret(pyotp.random_base32())
+        return actor_user.id if own else make_user("client", totp_secret=secret, totp_enabled_at=utcnow()).id
     if kind == "feed_token":
         return make_user("specialist", blocked=variant == "blocked").feed_token
+    if kind in ("webhook", "disabled_webhook"):
+        endpoint = WebhookEndpoint(
+            user_id=actor_id if own else world.other_specialist,
+            url="http://127.0.0.1:9/hook",
+            events="consultation.requested",
+            secret="whsec_AAAA",
+            disabled_at=utcnow() if kind == "disabled_webhook" else None,
+            disabled_reason="owner" if kind == "disabled_webhook" else None,
+        )
+        _db.session.add(endpoint)
+        _db.session.commit()
+        return endpoint.id
     if kind == "email":
         row = OutboxEmail(recipient="x@example.com", kind="k", subject="s", body_text="b", state="failed", attempts=3)
         _db.session.add(row)
@@ -367,6 +424,9 @@ FILLED = {
     "main.set_language": lambda value: {"lang": "ru"},
     "directory.book": lambda value: {"message": "Could we talk about sleep?"},
     "client.cancel": lambda value: {"reason": "Personal"},
+    "client.reschedule": lambda value: {"slot_id": str(gap_slot(value))},
+    "specialist.move_consultation": lambda value: {"slot_id": str(gap_slot(value))},
+    "specialist.cancel_consultation": lambda value: {"reason": "Taken ill"},
     "specialist.reject_request": lambda value: {"reason": "Fully booked"},
     # 300 days ahead: the same future date whatever the hour or the specialist's zone.
     "specialist.new_slot": lambda value: {
@@ -376,11 +436,41 @@ FILLED = {
         "repeat_weeks": "0",
     },
     "specialist.edit_slot": lambda value: slot_fields(value, note="Moved to the small room"),
+    "specialist.availability_page": lambda value: {
+        "monday": "09:00-12:00",
+        "session_minutes": "50",
+        "break_minutes": "10",
+        "notice_hours": "0",
+        "horizon_days": "14",
+        "cutoff_hours": "0",
+    },
+    "specialist.add_days_off": lambda value: {
+        "first_day": (utcnow() + timedelta(days=300)).date().isoformat(),
+        "last_day": (utcnow() + timedelta(days=301)).date().isoformat(),
+    },
     "admin.block": lambda value: {"reason": "Spam", "confirm": "yes"},
+    "webhooks.endpoints": lambda value: {"url": "http://127.0.0.1:9/hook", "events": "consultation.requested"},
 }
 # Posts that change no row even when they succeed (a login, a link for a confirmed address; anonymous switches).
 NO_ROW_CHANGES = {("auth.login", "anonymous"), ("auth.resend_confirmation", None), ("main.set_language", "anonymous")}
 NO_ROW_CHANGES |= {("auth.logout", "anonymous")}
+# Without a password checked a moment before, the code step sends back to the login page (its throttling and
+# its single-use codes are proven in tests/integration/test_two_factor.py).
+NO_ROW_CHANGES |= {("auth.login_code", "anonymous")}
+# Forms whose filling is read off the page first: the set-up's code is made from the secret the page shows.
+FILLED_FROM_PAGE = {
+    "auth.two_factor": lambda html: {
+        "code": pyotp.TOTP(SECRET_ON_PAGE.search(html).group(1).replace(" ", "")).at(utcnow())
+    }
+}
+SECRET_ON_PAGE = re.compile(r'id="secret"[^>]*>([A-Z2-7 ]+)<')
+
+
+def gap_slot(consultation_id: int) -> int:
+    """A free 10-minute slot of the consultation's specialist right after its slot (case slots leave 15 minutes)."""
+    consultation = _db.session.get(Consultation, consultation_id)
+    slot = _db.session.get(Slot, consultation.slot_id)
+    return make_slot(_db.session.get(User, slot.specialist_id), starts_at=slot.ends_at, minutes=10).id
 
 
 def slot_fields(slot_id: int, **changes) -> dict:
@@ -422,12 +512,14 @@ def test_every_post_needs_its_own_sessions_csrf_token(world, db, endpoint, actor
     assert access is not None, f"{endpoint} has no row in EXPECTED"
     session = log_in(world, actor)  # a session of its own: the control below really changes things
     # On users the action that does something is on someone else; on slots and consultations, on one's own.
-    wanted = ("others",) if access.obj in ("user", "blocked_user") else (None, "own", "any")
+    wanted = ("others",) if access.obj in ("user", "blocked_user", "protected_user") else (None, "own", "any")
     variant = next(v for v in variants(access, "POST", actor) if v in wanted)
     value = build(world, access.obj, variant, session.user, access.owner)
     path = url_for_case(endpoint, value)
     data = FILLED.get(endpoint, lambda v: {})(value)
     browser = browser_of(world, session)
+    if endpoint in FILLED_FROM_PAGE:
+        data = FILLED_FROM_PAGE[endpoint](browser.get(path).get_data(as_text=True))
     before = fingerprint()
     someone_elses = world.sessions["client"].csrf
     for token in (None, "forged-token", someone_elses):

@@ -141,6 +141,7 @@ def pages_of(data) -> dict[str | None, list[tuple[str, str]]]:
             ("new-slot", "/specialist/slots/new"),
             ("edit-slot", f"/specialist/slots/{data.free}/edit"),
             ("delete-slot", f"/specialist/slots/{data.free}/delete"),
+            ("webhooks", "/profile/webhooks"),
             *[(f"requests-{s}", f"/specialist/consultations?status={s}") for s in ("pending", "accepted", "rejected")],
             *[(f"requests-{s}", f"/specialist/consultations?status={s}") for s in ("cancelled", "all")],
             ("requests-one-slot", f"/specialist/consultations?slot={data.free}"),
@@ -202,6 +203,8 @@ def test_every_page_passes_axe(new_page, db, clock, lang):
     log_in(page, data.anna)
     with_errors(page, "/specialist/slots/new", "Сохранить слот" if lang == "ru" else "Save slot")
     audit(page, "new-slot-errors", lang, results)
+    with_errors(page, "/profile/webhooks", "Добавить вебхук" if lang == "ru" else "Add webhook")
+    audit(page, "webhooks-errors", lang, results)
     maria = new_page(locale=browser_locale)
     log_in(maria, data.maria)
     with_errors(maria, f"/client/consultations/{data.pending}/cancel", "Отменить" if lang == "ru" else "Cancel")

@@ -266,6 +266,7 @@ def invariants(db) -> dict:
                 " UNION ALL SELECT 'request_rejected', client_id FROM consultations WHERE rejected_at IS NOT NULL"
                 " UNION ALL SELECT 'request_cancelled', s.specialist_id FROM consultations c"
                 " JOIN slots s ON s.id = c.slot_id WHERE c.status = 'cancelled'"
+                " UNION ALL SELECT 'cancellation_confirmed', client_id FROM consultations WHERE status = 'cancelled'"
             )
         )
     )

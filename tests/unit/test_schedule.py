@@ -20,6 +20,11 @@ def test_the_sweeps_run_every_minute():
     assert intervals["jobs.sweeps.expire_requests"] == MINUTE
 
 
+def test_the_horizons_are_extended_daily():
+    intervals = {entry.job: entry.interval for entry in PERIODIC_JOBS}
+    assert intervals["jobs.availability.extend_horizons"] == DAY
+
+
 def test_the_scheduler_registers_each_job_on_the_default_queue(app):
     app.config.update(REDIS_URL="redis://127.0.0.1:1/0", RQ_QUEUE_PREFIX="unit-")
     try:

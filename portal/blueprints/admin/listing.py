@@ -51,10 +51,15 @@ class UserRow(NamedTuple):
     is_blocked: bool
     blocked_reason: str | None
     created_at: datetime
+    totp_enabled_at: datetime | None
 
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
 
 _USER_COLUMNS = (
@@ -67,6 +72,7 @@ _USER_COLUMNS = (
     "is_blocked",
     "blocked_reason",
     "created_at",
+    "totp_enabled_at",
 )
 TRIGRAM = 3  # a search this long can use the trigram indexes
 

@@ -1,4 +1,4 @@
-"""Admin pages: users, blocking and unblocking, the moderation log."""
+"""Admin pages: users, blocking and unblocking, resetting two-factor authentication, the moderation log."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.models import User
 from portal.pagination import Page
-from portal.services import moderation
+from portal.services import moderation, two_factor
 from portal.services.errors import DomainError
 from portal.words import email_kind_label
 
@@ -95,6 +95,25 @@ def unblock(user_id: int):
         flash(error.message, "error")
     else:
         flash(_("%(username)s is unblocked and can log in again.", username=user.label), "success")
+    return back_to_list()
+
+
+@bp.route("/users/<id:user_id>/reset-two-factor", methods=["POST"])
+@role_required("admin")
+def reset_two_factor(user_id: int):
+    """Turn a user's two-factor authentication off (they lost their phone and codes); logged, owner emailed."""
+    try:
+        user = two_factor.reset_by_admin(current_user, user_id)
+        db.session.commit()
+    except moderation.UserMissing:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        message = _("Two-factor authentication of %(username)s is off; they were emailed.", username=user.username)
+        flash(message, "success")
     return back_to_list()
 
 

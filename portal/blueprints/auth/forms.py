@@ -197,3 +197,35 @@ class PasswordChangeForm(NewPasswordMixin, PortalForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Change password"))
+
+
+class CodeForm(PortalForm):
+    """An authentication code from the app (six digits) or a recovery code."""
+
+    code = StringField(
+        _l("Authentication code"),
+        validators=[InputRequired(), Length(max=32)],
+        description=_l("The six digits your authenticator app shows, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+    submit = SubmitField(_l("Log in"))
+
+
+class TurnOnForm(PortalForm):
+    code = StringField(
+        _l("Code"),
+        validators=[InputRequired(), Length(max=32)],
+        description=_l("The six digits your authenticator app shows for this account."),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Turn on"))
+
+
+class TurnOffForm(PortalForm):
+    code = StringField(
+        _l("Code"),
+        validators=[InputRequired(), Length(max=32)],
+        description=_l("A code from your authenticator app, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+    submit = SubmitField(_l("Turn off"))

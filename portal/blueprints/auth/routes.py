@@ -8,6 +8,7 @@ from portal.access import home_endpoint, safe_next
 from portal.blueprints.auth import bp
 from portal.blueprints.auth.forms import LoginForm, RegisterForm, ResendForm, ResetPasswordForm, ResetRequestForm
 from portal.blueprints.auth.sessions import end_session, start_session
+from portal.blueprints.auth.two_factor import start_code_step
 from portal.devices import Devices, remember_device
 from portal.extensions import db
 from portal.i18n import gettext as _
@@ -92,7 +93,7 @@ def confirm(token):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in by username or email; failures are throttled."""
+    """Log in by username or email; failures are throttled. With two-factor authentication a code is asked next."""
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(current_user)))
     form = LoginForm()
@@ -107,6 +108,8 @@ def login():
             resend_form = ResendForm(formdata=None, email=refusal.user.email)
         status = {"throttled": 429, "blocked": 403}.get(refusal.reason, 422)
         return _page("auth/login.html", form, status, resend_form=resend_form)
+    if user.has_two_factor:
+        return start_code_step(user, form.remember.data, safe_next(request.args.get("next")))
     start_session(user, remember=form.remember.data)
     response = redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(user)))
     remember_device(response, user)

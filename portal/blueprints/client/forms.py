@@ -3,7 +3,7 @@
 from datetime import date
 
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import AnyOf, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
 
 from portal.forms import PortalForm, SpecialtyField
 from portal.i18n import lazy_gettext as _l
@@ -55,7 +55,8 @@ class SlotFilterForm(PortalForm):
 
 def reason_choices():
     """The Reason select: an empty first choice, then the reasons."""
-    return [("", _l("— choose —")), *reason_labels().items()]
+    labels = reason_labels()
+    return [("", _l("— choose —")), *((reason, labels[reason]) for reason in CANCEL_REASONS)]
 
 
 class CancelForm(PortalForm):
@@ -78,3 +79,16 @@ class CancelForm(PortalForm):
     def validate_reason(self, field):
         if not field.data and not self.comment.data:
             raise ValidationError(_l("Choose a reason or write a comment."))
+
+
+class NewTimeForm(PortalForm):
+    """The new time a client asks for: one of the specialist's free times (radio buttons named slot_id)."""
+
+    slot_id = StringField(
+        _l("New time"),
+        validators=[
+            InputRequired(message=_l("Choose a time.")),
+            Regexp(r"^[0-9]{1,10}$", message=_l("Choose a time.")),
+        ],
+    )
+    submit = SubmitField(_l("Request new time"))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.models import Consultation, Slot, User
+from portal.models.availability import too_late, too_soon
 from portal.models.slot import if_accepted, is_cancellable, shown_status
 from portal.pagination import Page, keyset_page, ordered
 from portal.rows import WithSpecialist
@@ -47,14 +48,18 @@ def booked() -> Exists:
 
 
 def offered(specialist=User) -> ColumnElement[bool]:
-    """The one rule of a free slot, which a client may request: live, starting after `now` (bound), accepted by
+    """The one rule of a free slot, which a client may request: live, starting after `now` (bound) and within its
+    specialist's booking window (no sooner than the minimum notice, no later than the horizon), accepted by
     nobody, its specialist active. `specialist` is the slot's User in the statement (joined, or correlated).
 
-    Every list of free times filters with it: the slot finder, a profile's times, the directory's next free time.
+    Every list of free times filters with it: the slot finder, a profile's times, the directory's next free time,
+    the API's slot list; the booking page and the request service ask too_soon/too_late of the same module.
     """
     return and_(
         Slot.deleted_at.is_(None),
         Slot.starts_at > bindparam("now", type_=Slot.starts_at.type),
+        ~too_soon(),
+        ~too_late(),
         ~booked(),
         specialist.is_active_specialist,
     )

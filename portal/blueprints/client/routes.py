@@ -1,5 +1,6 @@
-"""Client pages: find a slot, request it, follow and cancel consultations."""
+"""Client pages: find a slot, request it, follow, reschedule and cancel consultations."""
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -8,17 +9,18 @@ from flask_login import current_user
 from portal import access
 from portal.access import role_required, safe_next
 from portal.blueprints.client import bp, queries
-from portal.blueprints.client.forms import CancelForm, SlotFilterForm
-from portal.blueprints.directory.queries import specialties
+from portal.blueprints.client.forms import CancelForm, NewTimeForm, SlotFilterForm
+from portal.blueprints.directory import queries as directory_queries
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.i18n import gettext as _
 from portal.ics import consultation_ics
-from portal.rows import by_day
-from portal.services import DomainError, booking
+from portal.models.slot import inside_cutoff, is_reschedulable
+from portal.services import DomainError, booking, lifecycle
 
 FILTER_FIELDS = ("specialist", "specialty", "date_from", "date_to")
+RESCHEDULE_DAYS = 14  # the free times a new time is chosen from, like a profile's window
 
 
 def _page_size() -> int:
@@ -41,7 +43,7 @@ def _filters(form: SlotFilterForm) -> tuple[queries.SlotFilters, dict]:
 def slots():
     """Find a free slot: filters, soonest first, one page at a time, under a heading per day."""
     form = SlotFilterForm(request.args)
-    form.specialty.set_specialties(specialties())
+    form.specialty.set_specialties(directory_queries.specialties())
     form.validate()
     filters, args = _filters(form)
     page = queries.slot_page(
@@ -57,7 +59,7 @@ def slots():
         "client/slots.html",
         form=form,
         page=page,
-        days=by_day(page.items, ZoneInfo(current_user.timezone)),
+        days=directory_queries.by_day(page.items, ZoneInfo(current_user.timezone)),
         filtered=bool(args),
         args=args,
         here=here,
@@ -117,8 +119,12 @@ def consultations():
 def cancel(consultation_id: int):
     """Cancel a pending or accepted consultation with a reason and/or a comment."""
     consultation = access.get_own_consultation_or_404(current_user, consultation_id)
-    if not consultation.can_cancel(utcnow()):
+    now = utcnow()
+    if not consultation.can_cancel(now):
         flash(str(booking.NOT_CANCELLABLE), "error")
+        return redirect(url_for("client.consultations"), 303)
+    if inside_cutoff(consultation.slot.starts_at, now, booking.cutoff_hours(consultation.slot.specialist_id)):
+        flash(str(booking.TOO_LATE), "error")
         return redirect(url_for("client.consultations"), 303)
     form = CancelForm()
     if form.validate_on_submit():
@@ -136,6 +142,66 @@ def cancel(consultation_id: int):
             return redirect(url_for("client.consultations"), 303)
     status = 422 if form.errors else 200
     return render_template("client/cancel.html", form=form, consultation=consultation), status
+
+
+@bp.route("/consultations/<id:consultation_id>/reschedule", methods=["GET", "POST"])
+@role_required("client")
+def reschedule(consultation_id: int):
+    """Ask the same specialist for another of their free times (the next 14 days) instead of this one."""
+    consultation = access.get_own_consultation_or_404(current_user, consultation_id)
+    slot, now = consultation.slot, utcnow()
+    if not consultation.can_cancel(now):
+        flash(str(lifecycle.NOT_RESCHEDULABLE), "error")
+        return redirect(url_for("client.consultations"), 303)
+    if not is_reschedulable(consultation.status, slot.starts_at, now, booking.cutoff_hours(slot.specialist_id)):
+        flash(str(booking.TOO_LATE), "error")
+        return redirect(url_for("client.consultations"), 303)
+    form = NewTimeForm()
+    if form.validate_on_submit():
+        try:
+            _request, created = lifecycle.reschedule(current_user, consultation.id, int(form.slot_id.data))
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            if not form.apply_domain_error(error):
+                flash(str(error.message), "error")
+                return redirect(url_for("client.consultations"), 303)
+            consultation = access.get_own_consultation_or_404(current_user, consultation_id)
+            slot = consultation.slot
+        else:
+            if created:
+                flash(
+                    _(
+                        "Your request for the new time is sent. Your consultation stays booked until the specialist "
+                        "accepts the new time."
+                    ),
+                    "success",
+                )
+            else:
+                flash(
+                    _("Your request now asks for the new time. You will get an email when the specialist answers."),
+                    "success",
+                )
+            return redirect(url_for("client.consultations"), 303)
+    zone = ZoneInfo(current_user.timezone)
+    first = now.astimezone(zone).date()
+    since, until = (
+        queries.day_start(first, current_user.timezone),
+        queries.day_start(first + timedelta(days=RESCHEDULE_DAYS), current_user.timezone),
+    )
+    times, truncated = directory_queries.free_times(slot.specialist_id, now, since, until)
+    times = [time for time in times if time.id != slot.id]
+    chosen = form.slot_id.data if form.is_submitted() else None
+    return render_template(
+        "client/reschedule.html",
+        form=form,
+        consultation=consultation,
+        days=directory_queries.by_day(times, zone),
+        truncated=truncated,
+        first=first,
+        last=first + timedelta(days=RESCHEDULE_DAYS - 1),
+        chosen=chosen,
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/consultations/<id:consultation_id>.ics")

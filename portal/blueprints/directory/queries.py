@@ -5,14 +5,16 @@ Free times are the slot finder's (client.queries.offered): one rule for every li
 
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, partial
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, func, or_, select
 
 from portal.blueprints.client.queries import booked, busy, offered, own_request, request_state
 from portal.extensions import db
 from portal.models import Slot, User
+from portal.models.availability import too_late, too_soon
 from portal.models.user import SORT_NAME
 from portal.pagination import Page, keyset_page, ordered
 from portal.rows import Timed, WithSpecialist
@@ -187,6 +189,17 @@ def free_times(specialist_id: int, now: datetime, since: datetime, until: dateti
     return rows[:FREE_TIMES_MAX], len(rows) > FREE_TIMES_MAX
 
 
+def by_day(times, zone: ZoneInfo) -> list[tuple[date, list]]:
+    """Free times grouped under their calendar day in the viewer's zone, in order."""
+    days: list[tuple[date, list]] = []
+    for time in times:
+        day = time.starts_at.astimezone(zone).date()
+        if not days or days[-1][0] != day:
+            days.append((day, []))
+        days[-1][1].append(time)
+    return days
+
+
 @dataclass(frozen=True, slots=True)
 class BookingSlot(Person):
     """The slot on the booking page, its specialist, and what decides whether this client may request it."""
@@ -204,6 +217,8 @@ class BookingSlot(Person):
     booked: bool
     mine: int | None
     busy: bool
+    soon: bool
+    late: bool
 
     def refusal(self, now: datetime):
         """The message refusing this client's request (booking.refusal), or None when they may request it."""
@@ -215,6 +230,8 @@ class BookingSlot(Person):
             own=request_state(self.mine),
             booked=self.booked,
             overlaps=self.busy,
+            soon=self.soon,
+            late=self.late,
         )
 
 
@@ -224,13 +241,13 @@ def _booking_slot() -> Select:
     columns = (Slot.id, Slot.starts_at, Slot.ends_at, Slot.note, Slot.deleted_at.is_not(None))
     specialist = (User.username, User.display_name, User.specialty, User.timezone, User.is_active_specialist)
     return (
-        select(*columns, *specialist, booked(), own_request(), busy())
+        select(*columns, *specialist, booked(), own_request(), busy(), too_soon(), too_late())
         .join(Slot.specialist)
         .where(Slot.id == bindparam("slot_id"))
     )
 
 
-def booking_slot(slot_id: int, client_id: int) -> BookingSlot | None:
+def booking_slot(slot_id: int, client_id: int, now: datetime) -> BookingSlot | None:
     """The slot with its specialist and this client's standing on it, in one query; None if there is no such slot."""
-    row = db.session.execute(_booking_slot(), {"slot_id": slot_id, "client_id": client_id}).first()
+    row = db.session.execute(_booking_slot(), {"slot_id": slot_id, "client_id": client_id, "now": now}).first()
     return BookingSlot(*row) if row else None

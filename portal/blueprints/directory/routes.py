@@ -16,7 +16,6 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.models.user import person_label
-from portal.rows import by_day
 from portal.search import contains_pattern
 from portal.services import DomainError, booking
 
@@ -87,7 +86,7 @@ def profile(username: str):
     return render_template(
         "directory/profile.html",
         specialist=specialist,
-        days=by_day(times, zone),
+        days=queries.by_day(times, zone),
         truncated=truncated,
         first=first,
         last=first + timedelta(days=WINDOW_DAYS - 1),
@@ -126,7 +125,8 @@ def _specialist_words(slot) -> str:
 @role_required("client")
 def book(slot_id: int):
     """The booking page: what will be requested, an optional message, Request consultation."""
-    slot = queries.booking_slot(slot_id, current_user.id)
+    now = utcnow()
+    slot = queries.booking_slot(slot_id, current_user.id, now)
     if slot is None:
         abort(404)
     form = BookForm()
@@ -152,7 +152,7 @@ def book(slot_id: int):
     if form.errors:
         status = 422
     elif problem is None:
-        problem = slot.refusal(utcnow())
+        problem = slot.refusal(now)
     zone = ZoneInfo(_viewer_zone())
     specialist_zone = _other_zone(slot, zone)
     return render_template(

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("specialist", __name__)
 
-from portal.blueprints.specialist import routes  # noqa: E402,F401
+from portal.blueprints.specialist import availability, routes  # noqa: E402,F401

@@ -9,10 +9,11 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from portal.extensions import db
-from portal.models import Consultation, Slot, User
+from portal.models import ACTIVE_STATUSES, Consultation, DayOff, Slot, User
 from portal.models.slot import if_accepted, shown_status
 from portal.pagination import Page, keyset_page, ordered
 from portal.rows import Timed
+from portal.services import availability
 
 # Which consultations each tab of the requests page shows, and whether soonest slots come first.
 REQUEST_TABS = ("pending", "accepted", "rejected", "cancelled", "all")
@@ -133,11 +134,24 @@ class RequestRow(Timed):
     client_display_name: str | None
     message: str | None  # the client's, written with the request
     client_email: str | None  # only on an accepted consultation
+    replaces_starts_at: datetime | None  # a request for a new time: when the accepted consultation it replaces is
     slot_id: int
     slot_pending: int  # pending requests on the slot, this one included: those that compete with each other
 
     def display_status(self, now: datetime) -> str:
         return shown_status(self.status, self.starts_at, now)
+
+
+def _replaced_time():
+    """The time of the accepted consultation a request for a new time would replace (NULL for other requests)."""
+    replaced, replaced_slot = aliased(Consultation), aliased(Slot)
+    return (
+        select(replaced_slot.starts_at)
+        .join(replaced, replaced.slot_id == replaced_slot.id)
+        .where(replaced.id == Consultation.rescheduled_from_id)
+        .correlate(Consultation)
+        .scalar_subquery()
+    )
 
 
 @cache
@@ -156,6 +170,7 @@ def _requests_stmt():
             User.display_name,
             Consultation.message,
             if_accepted(User.email),
+            _replaced_time(),
             Slot.id,
             _pending_on_slot(),
         )
@@ -210,3 +225,68 @@ def by_slot(rows: list) -> list[tuple]:
             groups.append((row, []))
         groups[-1][1].append(row)
     return groups
+
+
+DAYS_OFF_SHOWN = 50  # periods of days off listed at most (those not yet over, soonest first)
+HELD_SHOWN = 100  # slots with requests listed under them at most
+
+
+@dataclass(frozen=True, slots=True)
+class HeldSlot(Timed):
+    """A slot inside days off that holds requests: the specialist handles it by hand."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    pending: int
+    booked: bool
+
+
+@dataclass
+class Period:
+    """A period of days off on the availability page, with the slots in it that hold requests."""
+
+    id: int
+    first_day: object
+    last_day: object
+    note: str | None
+    start: datetime
+    end: datetime
+    held: list[HeldSlot]
+
+
+def days_off(specialist_id: int, now: datetime, zone) -> list[Period]:
+    """The specialist's periods of days off not yet over, each with its future slots holding requests (two queries)."""
+    today = now.astimezone(zone).date()
+    periods = [
+        Period(ident, first, last, note, *availability.period_bounds(first, last, zone), [])
+        for ident, first, last, note in db.session.execute(
+            select(DayOff.id, DayOff.first_day, DayOff.last_day, DayOff.note)
+            .where(DayOff.specialist_id == specialist_id, DayOff.last_day >= today)
+            .order_by(DayOff.first_day, DayOff.id)
+            .limit(DAYS_OFF_SHOWN)
+        )
+    ]
+    if not periods:
+        return periods
+    pending = func.count(Consultation.id).filter(Consultation.status == "pending")
+    booked = func.count(Consultation.id).filter(Consultation.status == "accepted") > 0
+    held = db.session.execute(
+        select(Slot.id, Slot.starts_at, Slot.ends_at, pending, booked)
+        .join(Consultation, Consultation.slot_id == Slot.id)
+        .where(Slot.specialist_id == specialist_id, Slot.deleted_at.is_(None), Consultation.status.in_(ACTIVE_STATUSES))
+        .where(
+            Slot.starts_at > now,
+            Slot.starts_at >= min(period.start for period in periods),
+            Slot.starts_at < max(period.end for period in periods),
+        )
+        .group_by(Slot.id)
+        .order_by(Slot.starts_at)
+        .limit(HELD_SHOWN)
+    )
+    for row in held:
+        slot = HeldSlot(*row)
+        for period in periods:
+            if period.start <= slot.starts_at < period.end:
+                period.held.append(slot)
+    return periods

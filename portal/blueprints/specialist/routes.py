@@ -1,14 +1,18 @@
-"""Specialist pages: the week calendar, the slot table, slot forms and the requests page."""
+"""Specialist pages: the week calendar, the slot table, slot forms, the requests page, moving and cancelling an
+accepted consultation."""
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import access
 from portal.access import role_required, safe_next
+from portal.blueprints.client.queries import day_start
+from portal.blueprints.directory import queries as directory_queries
 from portal.blueprints.specialist import bp, queries
-from portal.blueprints.specialist.forms import EditSlotForm, RejectForm, SlotForm
+from portal.blueprints.specialist.forms import CancelConsultationForm, EditSlotForm, MoveForm, RejectForm, SlotForm
 from portal.blueprints.specialist.week import build_week, local_midnight, parse_week, week_param
 from portal.clock import utcnow
 from portal.extensions import db
@@ -17,6 +21,8 @@ from portal.i18n import gettext as _
 from portal.i18n import ngettext
 from portal.ids import valid_id
 from portal.models import User
+from portal.models.slot import is_movable
+from portal.services import lifecycle
 from portal.services import requests as requests_service
 from portal.services import slots as slots_service
 from portal.services.errors import DomainError
@@ -270,3 +276,88 @@ def reject_request(consultation_id: int):
         for message in form.reason.errors:
             flash(message, "error")
     return _back()
+
+
+MOVE_DAYS = 14  # the free slots a consultation can be moved to, from today on
+
+
+def _accepted_or_back(consultation_id: int):
+    """The specialist's accepted consultation that has not started, or a redirect back to the requests page."""
+    consultation = access.get_own_request_or_404(current_user, consultation_id)
+    if not is_movable(consultation.status, consultation.slot.starts_at, utcnow()):
+        flash(str(lifecycle.NOT_MOVABLE), "error")
+        return None, redirect(url_for(".consultations", status="accepted"), 303)
+    return consultation, None
+
+
+@bp.route("/consultations/<id:consultation_id>/move", methods=["GET", "POST"])
+@role_required("specialist")
+def move_consultation(consultation_id: int):
+    """Move an accepted consultation to another of the specialist's free slots (the next 14 days)."""
+    consultation, back = _accepted_or_back(consultation_id)
+    if back is not None:
+        return back
+    form = MoveForm()
+    if form.validate_on_submit():
+        try:
+            consultation = lifecycle.move_consultation(current_user, consultation_id, int(form.slot_id.data))
+            username, week = consultation.client.username, _week_of(consultation.slot.starts_at)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            if not form.apply_domain_error(error):
+                flash(error.message, "error")
+                return redirect(url_for(".consultations", status="accepted"), 303)
+            consultation = access.get_own_request_or_404(current_user, consultation_id)
+        else:
+            flash(
+                _("The consultation with %(username)s is moved; they have been emailed.", username=username), "success"
+            )
+            return redirect(url_for(".calendar", week=week), 303)
+    zone, now = slots_service.zone_of(current_user), utcnow()
+    first = now.astimezone(zone).date()
+    since = day_start(first, current_user.timezone)
+    until = day_start(first + timedelta(days=MOVE_DAYS), current_user.timezone)
+    times, truncated = directory_queries.free_times(current_user.id, now, since, until)
+    return render_template(
+        "specialist/move.html",
+        form=form,
+        consultation=consultation,
+        days=directory_queries.by_day(times, ZoneInfo(current_user.timezone)),
+        truncated=truncated,
+        first=first,
+        last=first + timedelta(days=MOVE_DAYS - 1),
+        chosen=form.slot_id.data if form.is_submitted() else None,
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/consultations/<id:consultation_id>/cancel", methods=["GET", "POST"])
+@role_required("specialist")
+def cancel_consultation(consultation_id: int):
+    """Cancel an accepted consultation with a reason for the client; the slot stays offered unless removed."""
+    consultation, back = _accepted_or_back(consultation_id)
+    if back is not None:
+        return back
+    form = CancelConsultationForm()
+    if form.validate_on_submit():
+        try:
+            consultation = lifecycle.cancel_by_specialist(
+                current_user, consultation_id, form.reason.data, form.remove_slot.data
+            )
+            username = consultation.client.username
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            if not form.apply_domain_error(error):
+                flash(error.message, "error")
+                return redirect(url_for(".consultations", status="accepted"), 303)
+            consultation = access.get_own_request_or_404(current_user, consultation_id)
+        else:
+            flash(
+                _("The consultation with %(username)s is cancelled; they have been emailed.", username=username),
+                "success",
+            )
+            return redirect(url_for(".consultations", status="cancelled"), 303)
+    return render_template("specialist/cancel.html", form=form, consultation=consultation), (
+        422 if form.errors else 200
+    )

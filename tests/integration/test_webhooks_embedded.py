@@ -1,0 +1,50 @@
+"""The embedded demo (no Redis): a webhook goes out in-process right after the request that caused it."""
+
+import pytest
+
+from portal import create_app
+from portal.extensions import db
+from portal.models import WebhookDelivery
+from portal.services import webhooks
+from tests.factories import PASSWORD, make_slot, make_user
+from tests.support.auth import isolated_client
+from tests.support.webhooks import Receiver, verify_signature
+
+
+@pytest.fixture
+def embedded(tmp_path, monkeypatch):
+    """The portal as `make run` starts it, on a SQLite file of this test's own, webhooks to loopback allowed."""
+    for name in ("REDIS_URL", "MAIL_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORTAL_EMBEDDED", "1")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'portal.sqlite3'}")
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "true")
+    app = create_app()
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_request_made_on_the_page_reaches_the_specialists_webhook(embedded):
+    receiver = Receiver().start()
+    try:
+        specialist = make_user("specialist", username="dr_demo")
+        _, secret = webhooks.create_endpoint(specialist, receiver.url(), ["consultation.requested"])
+        db.session.commit()
+        slot_id = make_slot(specialist).id
+        client = make_user("client", username="demo_client")
+        browser = isolated_client(embedded)
+        assert browser.submit("/login", {"login": client.username, "password": PASSWORD}).status_code == 302
+        response = browser.submit(f"/book/{slot_id}", {"message": "Hi"})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        (message,) = receiver.messages()
+        assert message.event["type"] == "consultation.requested"
+        assert verify_signature(secret, message.headers, message.body)
+        db.session.expire_all()
+        row = db.session.scalars(db.select(WebhookDelivery)).one()
+        assert (row.state, row.status_code, row.message_id) == ("sent", 200, message.message_id)
+    finally:
+        receiver.stop()
