@@ -160,3 +160,24 @@ def test_the_migration_gives_existing_accounts_a_feed_each(worker_env, empty_dat
         cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'users'")
         assert "feed_token" not in {row[0] for row in cur.fetchall()}
     conn.close()
+
+
+def test_a_body_is_rendered_once_per_change_and_kept_under_its_etag(app, db, clock, redis_client, monkeypatch):
+    """Apps polling without the ETag get the kept bytes; a change makes a new body, never a stale one."""
+    clock.set(T0)
+    me = make_user("specialist")
+    make_slot(me, starts_at=T0 + timedelta(days=1))
+    path = f"/feeds/{token_of(db, me)}.ics"
+    rendered = []
+    real = feeds.feed_ics
+    monkeypatch.setattr(feeds, "feed_ics", lambda user, entries: rendered.append(len(entries)) or real(user, entries))
+    first, again = fetch(app, path), fetch(app, path)
+    assert again.get_data() == first.get_data() and rendered == [1]
+    key = f"{app.config['RATELIMIT_KEY_PREFIX']}:feed:{first.headers['ETag'].strip(chr(34))}"
+    assert redis_client.get(key) == first.get_data() and 0 < redis_client.ttl(key) <= feeds.FEED_KEEP_SECONDS
+    make_slot(me, starts_at=T0 + timedelta(days=2))
+    changed = fetch(app, path)
+    assert rendered == [1, 2] and len(events_of(changed.get_data())) == 2
+    changed_key = f"{app.config['RATELIMIT_KEY_PREFIX']}:feed:{changed.headers['ETag'].strip(chr(34))}"
+    redis_client.delete(changed_key)  # lost from Redis: rendered again, the same bytes
+    assert fetch(app, path).get_data() == changed.get_data() and rendered == [1, 2, 2]

@@ -4,7 +4,7 @@ from flask import Response, abort, request
 
 from portal.blueprints.feeds import bp
 from portal.clock import utcnow
-from portal.feeds import feed_entries, feed_etag, feed_ics, feed_owner
+from portal.feeds import feed_body, feed_entries, feed_etag, feed_owner
 
 HEADERS = {
     "Cache-Control": "private, max-age=300",
@@ -27,6 +27,7 @@ def feed(token: str):
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304, headers=HEADERS)
     else:
-        response = Response(feed_ics(owner, entries), content_type="text/calendar; charset=utf-8", headers=HEADERS)
+        body = feed_body(owner, entries, etag)
+        response = Response(body, content_type="text/calendar; charset=utf-8", headers=HEADERS)
     response.set_etag(etag)
     return response
