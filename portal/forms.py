@@ -1,9 +1,10 @@
-"""Shared form pieces: a base form that refuses control characters, the empty CSRF form."""
+"""Shared form pieces: a base form that refuses control characters, the empty CSRF form, the Specialty select."""
 
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
 
 from portal.i18n import lazy_gettext as _l
 
@@ -51,3 +52,19 @@ class PortalForm(FlaskForm):
 
 class EmptyForm(PortalForm):
     """For button-only POSTs: just the CSRF token."""
+
+
+class SpecialtyField(SelectField):
+    """The Specialty filter of the directory and the slot finder: *Any specialty*, then the specialties of active
+    specialists, set by the view (`set_specialties`). A value no longer among them (its last specialist left)
+    still filters, and finds nobody."""
+
+    def __init__(self, label=None, **kwargs):
+        validators = [Optional(), Length(max=100, message=_l("Use at most 100 characters."))]
+        super().__init__(label, validators, validate_choice=False, **kwargs)
+
+    def set_specialties(self, specialties: list[str]) -> None:
+        """*Any specialty*, then the given ones (and the requested one, if it is not among them)."""
+        chosen = self.data or ""
+        names = specialties if not chosen or chosen in specialties else [*specialties, chosen]
+        self.choices = [("", _l("Any specialty")), *((name, name) for name in names)]

@@ -6,6 +6,7 @@ from importlib.resources import files
 from zoneinfo import ZoneInfo, available_timezones
 
 import flask_babel
+from babel.dates import format_interval
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, get_timezone, get_translations
 from flask_babel.speaklater import LazyString
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["day"] = day_tag
     app.jinja_env.filters["minutes"] = minutes_text
     app.jinja_env.filters["zone"] = zone_label
+    app.jinja_env.globals["date_range"] = date_range_text
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale
 
@@ -241,6 +243,20 @@ def time_tag(value: datetime | None, kind: str = "datetime", tz: str | None = No
 def day_tag(value: date) -> Markup:
     """A calendar date (no time) as <time datetime="YYYY-MM-DD">, in the date format."""
     return TIME_TAG % (value.isoformat(), when_text(value, "date"))
+
+
+# The portal's English puts the day before the month ("Mon, 7 Dec"): its ranges read so too.
+_RANGE_LOCALE = {"en": "en_GB"}
+
+
+@lru_cache(maxsize=1024)
+def _range_text(first: date, last: date, locale: str) -> str:
+    return format_interval(first, last, "yMMMd", locale=_RANGE_LOCALE.get(locale, locale))
+
+
+def date_range_text(first: date, last: date) -> str:
+    """Two days as one range in the viewer's language: "30 Nov – 6 Dec 2026", "7–13 дек. 2026 г."."""
+    return _range_text(first, last, str(get_locale()))
 
 
 def minutes_text(minutes: int) -> str:

@@ -39,7 +39,7 @@ TEXT = {
         "cancel": "Cancel consultation",
         "done": "The consultation is cancelled.",
         "subject": "cancelled a consultation",
-        "when": "Tuesday, 15 September 2026, 10:00 (Europe/Moscow)",
+        "when": "Tue, 15 Sep 2026, 10:00 (Europe/Moscow)",
     },
     "ru": {
         "date": "Дата",
@@ -60,7 +60,7 @@ TEXT = {
         "cancel": "Отменить консультацию",
         "done": "Консультация отменена.",
         "subject": "отменил(а) консультацию",
-        "when": "вторник, 15 сентября 2026, 10:00 (Europe/Moscow)",
+        "when": "вт, 15 сент. 2026, 10:00 (Europe/Moscow)",
     },
 }
 
@@ -107,7 +107,7 @@ def test_booking_journey_across_roles(new_page, clock, rq_worker, mail, lang):
     expect(specialist.locator(".alert-success")).to_be_visible()
 
     # Oleg reads Rejected; the slot is gone from both lists.
-    oleg.goto("/client/consultations")
+    oleg.goto("/client/consultations?tab=past")  # Past and cancelled
     expect(oleg.locator("tbody tr")).to_contain_text(t["rejected"])
     for page in (kate, oleg):
         page.goto("/client/slots")
@@ -122,6 +122,7 @@ def test_booking_journey_across_roles(new_page, clock, rq_worker, mail, lang):
     kate.get_by_label(t["comment"]).fill("Flu" if lang == "en" else "Грипп")
     kate.get_by_role("button", name=t["cancel"]).click()
     expect(kate.locator(".alert-success")).to_contain_text(t["done"])
+    kate.goto("/client/consultations?tab=past")
     expect(kate.locator("tbody tr").first).to_contain_text(t["cancelled"])
     kate.goto("/client/slots")
     expect(slot_row(kate, slot_id).get_by_role("button", name=t["request"])).to_be_visible()
@@ -139,9 +140,10 @@ def test_booking_journey_across_roles(new_page, clock, rq_worker, mail, lang):
     for text in ("kate", "dr_lena", t["when"], t["health"], "Flu" if lang == "en" else "Грипп"):
         assert text in body
     assert "http://portal.test/specialist/consultations" in body
-    # Every email the journey caused has gone out: two requests and the cancellation, Kate's and Oleg's answers.
-    assert len(mail.wait_for(5)) == 5
-    assert len(mail.to("kate@example.com")) == len(mail.to("oleg@example.com")) == 1
+    # Every email the journey caused has gone out: two requests and the cancellation, Kate's and Oleg's answers,
+    # and Kate's own confirmation of her cancellation.
+    assert len(mail.wait_for(6)) == 6
+    assert (len(mail.to("kate@example.com")), len(mail.to("oleg@example.com"))) == (2, 1)
 
 
 def subject_of(message) -> str:

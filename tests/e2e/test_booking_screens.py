@@ -104,11 +104,12 @@ def test_client_pages_tour(new_page, screenshot, clock, lang, locale, width):
     page.goto("/client/slots")
     expect(page.get_by_role("heading", level=1)).to_have_text(texts[0])
     expect(page.locator("tbody tr")).to_have_count(20)
+    expect(page.locator(".slot-day h2").first).to_be_visible()
     expect(page.get_by_role("button", name=texts[1], exact=True).first).to_be_visible()
     check_page(page, lang, width)
     screenshot(page, f"client-slots-{name}")
 
-    page.locator("#specialty").fill("псих" if lang == "ru" else "psych")
+    page.locator("#specialty").select_option(label="Психолог" if lang == "ru" else "Psychologist")
     page.locator("#date_from").fill("2026-04-15")
     page.locator("form[role=search] button[type=submit]").click()
     expect(page.locator("tbody tr").first).to_be_visible()

@@ -1,5 +1,6 @@
 """Screenshots of the specialist pages in both languages, desktop and phone, with checks of what shows."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,11 @@ def busy_week(specialist, locale: str) -> None:
         (at(11, 11), 30, 0, None),
         (at(12, 11), 90, 0, None),
         (at(13, 21), 90, 1, None),
+        # Quarter-hour and half-hour slots: one grid row, two rows.
+        (at(10, 15), 15, 2, None),
+        (at(10, 15, 15), 15, 0, 5),
+        (at(12, 9), 20, 0, None),
+        (at(12, 9, 30), 30, 1, None),
     ]
     for start, minutes, pending, accepted in plan:
         slot = make_slot(specialist, starts_at=start, minutes=minutes, note="Online" if minutes < 60 else None)
@@ -49,6 +55,30 @@ def busy_week(specialist, locale: str) -> None:
             make_consultation(slot, people[(n + 4) % len(people)], created_at=NOW - timedelta(hours=n + 1))
         if accepted is not None:
             make_consultation(slot, people[accepted], status="accepted", created_at=NOW - timedelta(days=3))
+
+
+def inside(inner: dict, outer: dict) -> bool:
+    """Whether a bounding box lies within another (half a pixel of rounding allowed)."""
+    return (
+        inner["x"] >= outer["x"] - 0.5
+        and inner["y"] >= outer["y"] - 0.5
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5
+    )
+
+
+def check_short_slots_readable(page) -> None:
+    """Every slot of one grid row shows its start and its state in full, inside its box, nothing cut off."""
+    short = page.locator("li.slot.compact").all()
+    assert len(short) == 4
+    for item in short:
+        box = item.bounding_box()
+        assert box["height"] >= 16, box
+        for part in (".slot-time time", ".slot-state"):
+            expect(item.locator(part).first).to_be_visible()
+            assert inside(item.locator(part).first.bounding_box(), box), (part, item.inner_text())
+        cut = item.locator("a").evaluate("a => a.scrollWidth > a.clientWidth || a.scrollHeight > a.clientHeight + 1")
+        assert not cut, item.inner_text()
 
 
 def shoot(page, screenshot, name: str) -> None:
@@ -62,12 +92,21 @@ def shoot(page, screenshot, name: str) -> None:
 def test_specialist_screens(new_page, db, clock, screenshot, locale):
     clock.set(NOW)
     words = {
-        "en": {"free": "free", "pending": "2 pending", "today": "Today", "empty": "You have no slots this week."},
+        "en": {
+            "free": "free",
+            "pending": "2 pending",
+            "today": "Today",
+            "empty": "You have no slots this week.",
+            "week": "7–13 Dec 2026",
+            "legend": ["5 free", "10 pending", "6 booked"],
+        },
         "ru": {
             "free": "свобод",
             "pending": "2 заявки",
             "today": "Сегодня",
             "empty": "На этой неделе у вас нет слотов.",
+            "week": "7–13 дек. 2026 г.",
+            "legend": ["5 свободных слотов", "10 заявок", "6 занятых слотов"],
         },
     }[locale]
     specialist = make_user("specialist", username=f"dr_{locale}", timezone="Europe/Berlin", locale=locale)
@@ -80,9 +119,12 @@ def test_specialist_screens(new_page, db, clock, screenshot, locale):
     shoot(page, screenshot, f"specialist-calendar-empty-{locale}")
 
     page.goto("/specialist/calendar")
-    expect(page.locator("li.slot")).to_have_count(13)
+    expect(page.locator("li.slot")).to_have_count(17)
     expect(page.locator(".today-mark")).to_have_text(words["today"])
     expect(page.locator("li.slot.state-pending").first).to_contain_text(words["pending"])
+    assert " ".join(page.locator(".week-range").inner_text().replace("\u202f", " ").split()) == words["week"]
+    expect(page.locator(".legend li")).to_have_text(words["legend"])
+    check_short_slots_readable(page)
     expect(page.locator(".gutter-hours li").first).to_have_text("06:00")
     expect(page.locator(".gutter-hours li").last).to_have_text("22:00")
     shoot(page, screenshot, f"specialist-calendar-busy-{locale}")
@@ -98,8 +140,17 @@ def test_specialist_screens(new_page, db, clock, screenshot, locale):
     shoot(page, screenshot, f"specialist-requests-phone-{locale}")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.reload()
-    expect(page.locator("tbody tr")).to_have_count(7)
+    # Ten requests waiting, under the six slots they are for.
+    expect(page.locator("tbody tr.slot-head")).to_have_count(6)
+    expect(page.locator("tbody tr:not(.slot-head)")).to_have_count(10)
     shoot(page, screenshot, f"specialist-requests-{locale}")
+
+    # A slot with requests waiting opens them.
+    page.goto("/specialist/calendar")
+    page.locator("li.slot.state-pending.compact a").first.click()
+    expect(page).to_have_url(re.compile(r"/specialist/consultations\?slot=\d+$"))
+    expect(page.locator("tbody tr:not(.slot-head)")).to_have_count(2)
+    shoot(page, screenshot, f"specialist-slot-requests-{locale}")
 
     page.goto("/specialist/slots")
     shoot(page, screenshot, f"specialist-slots-{locale}")
@@ -111,6 +162,6 @@ def test_specialist_screens(new_page, db, clock, screenshot, locale):
     expect(page.locator("#start_time-error")).to_be_visible()
     shoot(page, screenshot, f"specialist-new-slot-error-{locale}")
     page.goto("/specialist/calendar")
-    page.locator("li.slot.state-pending a").first.click()
+    page.locator("li.slot.state-free:not(.is-past) a").first.click()
     page.locator("form.delete-link button").click()
     shoot(page, screenshot, f"specialist-delete-{locale}")

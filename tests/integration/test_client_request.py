@@ -171,18 +171,28 @@ def test_request_needs_post_csrf_and_the_client_role(client, auth, me, specialis
     assert counts() == (0, 0)
 
 
-def test_redirect_back_stays_on_the_finder(client, me, specialist):
+def test_redirect_back_stays_on_the_finder_at_the_slots_row(client, me, specialist):
+    """Back to the page the button was on, at the slot's row: the browser keeps its place without JavaScript."""
     slot = make_slot(specialist)
+    row = f"#slot-{slot.id}"
     for target, expected in (
-        ("/client/slots?specialty=psy", "/client/slots?specialty=psy"),
-        ("//evil.test/", "/client/slots"),
-        ("/admin/users", "/client/slots"),
+        (
+            "/client/slots?specialty=Psychologist&after=1773151140000000-1",
+            "/client/slots?specialty=Psychologist&after=1773151140000000-1" + row,
+        ),
+        ("/client/slots#slot-1", "/client/slots" + row),
+        ("//evil.test/", "/client/slots" + row),
+        ("/admin/users", "/client/slots" + row),
     ):
         _db.session.execute(text("DELETE FROM consultations"))
         _db.session.execute(text("DELETE FROM outbox_emails"))
         _db.session.commit()
         response = client.submit(f"/client/slots/{slot.id}/request", {"next": target}, from_url="/client/slots")
         assert response.headers["Location"] == expected
+    # A refusal comes back to the row too, which now shows the request already made.
+    again = client.submit(f"/client/slots/{slot.id}/request", {"next": "/client/slots"}, from_url="/client/slots")
+    assert again.headers["Location"] == "/client/slots" + row
+    assert _db.session.scalar(select(func.count(Consultation.id))) == 1
 
 
 def test_a_client_who_cancelled_may_request_again(client, me, specialist):

@@ -125,7 +125,7 @@ def pages_of(data) -> dict[str | None, list[tuple[str, str]]]:
         data.maria: [
             ("client-profile", "/profile"),
             ("client-slots", "/client/slots"),
-            ("client-slots-filtered", "/client/slots?specialty=Psych&date_from=2026-12-10"),
+            ("client-slots-filtered", "/client/slots?specialty=Psychologist&date_from=2026-12-10"),
             ("client-slots-empty", "/client/slots?specialist=nobody"),
             ("client-consultations", "/client/consultations"),
             ("client-consultations-past", "/client/consultations?tab=past"),
@@ -144,6 +144,7 @@ def pages_of(data) -> dict[str | None, list[tuple[str, str]]]:
             ("webhooks", "/profile/webhooks"),
             *[(f"requests-{s}", f"/specialist/consultations?status={s}") for s in ("pending", "accepted", "rejected")],
             *[(f"requests-{s}", f"/specialist/consultations?status={s}") for s in ("cancelled", "all")],
+            ("requests-one-slot", f"/specialist/consultations?slot={data.free}"),
         ],
         data.root: [
             ("admin-overview", "/admin"),

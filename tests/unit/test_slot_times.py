@@ -1,12 +1,15 @@
 """Wall-clock times in a zone, DST gaps and overlaps, the week grid and list cursors."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask_babel import force_locale
 
 from portal.blueprints.specialist.queries import SlotRow
 from portal.blueprints.specialist.week import build_week, local_midnight, parse_week, week_param
+from portal.i18n import date_range_text
 from portal.models import Slot
 from portal.services.errors import DomainError
 from portal.services.slots import local_instant, resulting_times, span_text
@@ -122,7 +125,8 @@ def test_build_week_places_slots_on_quarter_hour_rows():
     assert tuesday.css_class == "slot state-free r-9 s-3 is-past"
     assert tuesday.span_text == "09:00–09:45"
     assert str(tuesday.span_html) == (
-        '<time datetime="2026-03-10T09:00+01:00">09:00</time>–<time datetime="2026-03-10T09:45+01:00">09:45</time>'
+        '<time datetime="2026-03-10T09:00+01:00">09:00</time>'
+        '<span class="slot-end">–<time datetime="2026-03-10T09:45+01:00">09:45</time></span>'
     )
     assert thursday.css_class == "slot state-pending r-39 s-8"
 
@@ -133,3 +137,33 @@ def test_build_week_grows_to_cover_early_and_late_slots():
     assert (week.first_hour, week.last_hour) == (5, 24)
     assert week.days[1].slots[0].grid_row == 2  # 05:15 is the second quarter of 05:00
     assert week.days[4].slots[0].grid_span == 8  # 22:00–24:00, cut at midnight
+
+
+def test_short_slots_are_marked_for_the_grid_and_the_legend_counts_the_week():
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    monday = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+    booked = row(monday + timedelta(days=1), 45)
+    booked.client = ("ann",)
+    rows = [row(monday, 15), row(monday + timedelta(hours=1), 25, pending=3), row(monday + timedelta(hours=2), 30, 1)]
+    week = build_week(date(2026, 3, 9), [*rows, booked], BERLIN, now)
+    quarter, twenty_five, half = week.days[0].slots
+    assert quarter.css_class.endswith(" compact") and twenty_five.css_class.endswith(" compact")
+    assert half.css_class.endswith(" short") and week.days[1].slots[0].css_class == "slot state-booked r-9 s-3"
+    assert week.totals == {"free": 1, "pending": 4, "booked": 1}
+    assert (week.monday, week.last_day) == (date(2026, 3, 9), date(2026, 3, 15))
+
+
+@pytest.mark.parametrize(
+    "locale, first, last, text",
+    [
+        ("en", date(2026, 11, 30), date(2026, 12, 6), "30 Nov – 6 Dec 2026"),
+        ("en", date(2026, 12, 7), date(2026, 12, 13), "7–13 Dec 2026"),
+        ("en", date(2026, 12, 28), date(2027, 1, 3), "28 Dec 2026 – 3 Jan 2027"),
+        ("ru", date(2026, 11, 30), date(2026, 12, 6), "30 нояб. – 6 дек. 2026 г."),
+        ("ru", date(2026, 12, 7), date(2026, 12, 13), "7–13 дек. 2026 г."),
+    ],
+)
+def test_a_week_reads_as_a_range_of_days_in_each_language(locale, first, last, text):
+    with force_locale(locale):
+        # Babel's thin and narrow no-break spaces read as spaces.
+        assert re.sub("[\u2009\u202f\u00a0]", " ", date_range_text(first, last)) == text

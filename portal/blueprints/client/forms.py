@@ -5,7 +5,7 @@ from datetime import date
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
 
-from portal.forms import PortalForm
+from portal.forms import PortalForm, SpecialtyField
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import lazy_pgettext
 from portal.models import CANCEL_REASONS
@@ -42,9 +42,7 @@ class SlotFilterForm(PortalForm):
         validators=[Optional(), Length(max=64, message=_l("Use at most 64 characters."))],
         description=_l("Name or username"),
     )
-    specialty = StringField(
-        _l("Specialty"), validators=[Optional(), Length(max=100, message=_l("Use at most 100 characters."))]
-    )
+    specialty = SpecialtyField(_l("Specialty"))
     # "To" alone means an email's recipient elsewhere in the portal.
     date_from = FilterDateField(lazy_pgettext("date range", "From"), validators=[Optional(), reasonable_date])
     date_to = FilterDateField(lazy_pgettext("date range", "To"), validators=[Optional(), reasonable_date])

@@ -32,15 +32,18 @@ def _filters(form: SlotFilterForm) -> tuple[queries.SlotFilters, dict]:
     """The valid filters of the form, and the same as query arguments for page links."""
     values = {name: getattr(form, name).data for name in FILTER_FIELDS if not getattr(form, name).errors}
     args = {name: (value.isoformat() if hasattr(value, "isoformat") else value) for name, value in values.items()}
-    filters = queries.SlotFilters(**{k: v for k, v in values.items() if v}, timezone=current_user.timezone)
+    filters = queries.SlotFilters(
+        **{k: v for k, v in values.items() if v}, timezone=current_user.timezone, whole_specialty=True
+    )
     return filters, {k: v for k, v in args.items() if v}
 
 
 @bp.route("/slots")
 @role_required("client")
 def slots():
-    """Find a free slot: filters, soonest first, one page at a time."""
+    """Find a free slot: filters, soonest first, one page at a time, under a heading per day."""
     form = SlotFilterForm(request.args)
+    form.specialty.set_specialties(directory_queries.specialties())
     form.validate()
     filters, args = _filters(form)
     page = queries.slot_page(
@@ -56,25 +59,27 @@ def slots():
         "client/slots.html",
         form=form,
         page=page,
+        days=directory_queries.by_day(page.items, ZoneInfo(current_user.timezone)),
         filtered=bool(args),
         args=args,
         here=here,
     ), (422 if form.errors else 200)
 
 
-def _back_to_slots() -> str:
-    """The finder page the Request button came from (with its filters), never anywhere else."""
+def _back_to_slots(slot_id: int) -> str:
+    """The finder page the Request button came from (with its filters), never anywhere else, at the slot's row:
+    the browser scrolls back to where the button was, with or without JavaScript."""
     target = safe_next(request.form.get("next"))
-    if target and (target == "/client/slots" or target.startswith("/client/slots?")):
-        return target
-    return url_for("client.slots")
+    if not (target and (target == "/client/slots" or target.startswith("/client/slots?"))):
+        target = url_for("client.slots")
+    return f"{target.partition('#')[0]}#slot-{slot_id}"
 
 
 @bp.route("/slots/<id:slot_id>/request", methods=["POST"])
 @role_required("client")
 def request_slot(slot_id: int):
     """Request a slot from the list; refusals come back as a message."""
-    back = _back_to_slots()
+    back = _back_to_slots(slot_id)
     if not EmptyForm().validate_on_submit():
         flash(_("The form was out of date. Please try again."), "error")
         return redirect(back, 303)

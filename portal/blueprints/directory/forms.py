@@ -1,9 +1,9 @@
 """Forms of the public pages: the directory's filters (GET) and the booking page's request (POST)."""
 
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from portal.forms import PortalForm
+from portal.forms import PortalForm, SpecialtyField
 from portal.i18n import lazy_gettext as _l
 from portal.models import MESSAGE_MAX
 
@@ -19,20 +19,8 @@ class DirectoryFilterForm(PortalForm):
         validators=[Optional(), Length(max=64, message=_l("Use at most 64 characters."))],
         description=_l("Name or username"),
     )
-    # Choices are the specialties of active specialists, set by the view; a value no longer among them
-    # (its last specialist left) still filters, and finds nobody.
-    specialty = SelectField(
-        _l("Specialty"),
-        validate_choice=False,
-        validators=[Optional(), Length(max=100, message=_l("Use at most 100 characters."))],
-    )
+    specialty = SpecialtyField(_l("Specialty"))
     submit = SubmitField(_l("Filter"))
-
-    def set_specialties(self, specialties: list[str]) -> None:
-        """*Any specialty*, then the given ones (and the requested one, if it is not among them)."""
-        chosen = self.specialty.data or ""
-        names = specialties if not chosen or chosen in specialties else [*specialties, chosen]
-        self.specialty.choices = [("", _l("Any specialty")), *((name, name) for name in names)]
 
 
 def unix_newlines(value):

@@ -34,7 +34,7 @@ def _viewer_zone() -> str:
 def specialists():
     """The directory: active specialists by name, with search, specialty and their next free time."""
     form = DirectoryFilterForm(request.args)
-    form.set_specialties(queries.specialties())
+    form.specialty.set_specialties(queries.specialties())
     form.validate()
     search = form.q.data if not form.q.errors else ""
     specialty = form.specialty.data if not form.specialty.errors else ""

@@ -35,19 +35,24 @@ class SlotRow:
         return "pending" if self.pending else "free"
 
 
-def _with_state(slot_columns: tuple, client_columns=lambda client: (client,)):
-    """Live slots (`slot_columns` of them) with their pending count and `client_columns(client)` of the client
-    who booked each (an aliased User, outer-joined: None for a slot nobody booked)."""
-    pending = (
-        select(func.count(Consultation.id))
-        .where(Consultation.slot_id == Slot.id, Consultation.status == "pending")
+def _pending_on_slot():
+    """The number of pending requests on each row's slot."""
+    waiting = aliased(Consultation)
+    return (
+        select(func.count(waiting.id))
+        .where(waiting.slot_id == Slot.id, waiting.status == "pending")
         .correlate(Slot)
         .scalar_subquery()
     )
+
+
+def _with_state(slot_columns: tuple, client_columns=lambda client: (client,)):
+    """Live slots (`slot_columns` of them) with their pending count and `client_columns(client)` of the client
+    who booked each (an aliased User, outer-joined: None for a slot nobody booked)."""
     booked = aliased(Consultation)
     client = aliased(User)
     return (
-        select(*slot_columns, pending.label("pending"), *client_columns(client))
+        select(*slot_columns, _pending_on_slot().label("pending"), *client_columns(client))
         .outerjoin(booked, and_(booked.slot_id == Slot.id, booked.status == "accepted"))
         .outerjoin(client, client.id == booked.client_id)
         .where(Slot.deleted_at.is_(None))
@@ -130,6 +135,8 @@ class RequestRow(Timed):
     message: str | None  # the client's, written with the request
     client_email: str | None  # only on an accepted consultation
     replaces_starts_at: datetime | None  # a request for a new time: when the accepted consultation it replaces is
+    slot_id: int
+    slot_pending: int  # pending requests on the slot, this one included: those that compete with each other
 
     def display_status(self, now: datetime) -> str:
         return shown_status(self.status, self.starts_at, now)
@@ -164,6 +171,8 @@ def _requests_stmt():
             Consultation.message,
             if_accepted(User.email),
             _replaced_time(),
+            Slot.id,
+            _pending_on_slot(),
         )
         .join(Slot, Slot.id == Consultation.slot_id)
         .join(User, User.id == Consultation.client_id)
@@ -172,9 +181,11 @@ def _requests_stmt():
 
 
 @cache
-def _request_list(tab: str, limit: int, ascending: bool, with_cursor: bool):
-    """A page's statement of one tab of the requests page, built once per shape."""
+def _request_list(tab: str, one_slot: bool, limit: int, ascending: bool, with_cursor: bool):
+    """A page's statement of one tab of the requests page (of one slot, or all), built once per shape."""
     stmt = _requests_stmt()
+    if one_slot:
+        stmt = stmt.where(Slot.id == bindparam("slot_id"))
     if tab == "pending":
         stmt = stmt.where(
             Consultation.status == "pending", Slot.starts_at > bindparam("now", type_=Slot.starts_at.type)
@@ -186,18 +197,34 @@ def _request_list(tab: str, limit: int, ascending: bool, with_cursor: bool):
     return ordered(stmt, (Slot.starts_at, Consultation.id), ascending, with_cursor, limit)
 
 
-def request_page(specialist_id: int, now: datetime, tab: str, after=None, before=None, size: int = 20) -> Page:
-    """Requests on the specialist's slots with slot and client; pending ones soonest first, others latest first."""
+def request_page(
+    specialist_id: int, now: datetime, tab: str, after=None, before=None, size: int = 20, slot_id: int | None = None
+) -> Page:
+    """Requests on the specialist's slots (or on one of them) with slot and client; pending ones soonest first,
+    others latest first. A slot's requests come one after another: a specialist's live slots never share a start."""
+    params = {"specialist_id": specialist_id, "now": now}
+    if slot_id is not None:
+        params["slot_id"] = slot_id
     return keyset_page(
-        partial(_request_list, tab, size),
+        partial(_request_list, tab, slot_id is not None, size),
         lambda row: (row.starts_at, row.id),
         after=after,
         before=before,
         descending=tab != "pending",
-        params={"specialist_id": specialist_id, "now": now},
+        params=params,
         make=RequestRow,
         limit=size,
     )
+
+
+def by_slot(rows: list) -> list[tuple]:
+    """Rows of the requests page under their slot: (first row of the slot, its rows), in the page's order."""
+    groups: list[tuple] = []
+    for row in rows:
+        if not groups or groups[-1][0].slot_id != row.slot_id:
+            groups.append((row, []))
+        groups[-1][1].append(row)
+    return groups
 
 
 DAYS_OFF_SHOWN = 50  # periods of days off listed at most (those not yet over, soonest first)

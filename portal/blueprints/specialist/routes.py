@@ -4,7 +4,7 @@ accepted consultation."""
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import access
@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.i18n import gettext as _
 from portal.i18n import ngettext
+from portal.ids import valid_id
 from portal.models import User
 from portal.models.slot import is_movable
 from portal.services import lifecycle
@@ -193,6 +194,8 @@ def consultations():
     status = request.args.get("status", "pending")
     if status not in queries.REQUEST_TABS:
         status = "pending"
+    # ?slot=<id>: the requests on one slot (the calendar's link from a slot with requests waiting).
+    slot = access.get_own_slot_or_404(current_user, _slot_arg()) if "slot" in request.args else None
     now = utcnow()
     page = queries.request_page(
         current_user.id,
@@ -201,15 +204,26 @@ def consultations():
         after=request.args.get("after"),
         before=request.args.get("before"),
         size=current_app.config["PAGE_SIZE"],
+        slot_id=slot.id if slot else None,
     )
     return render_template(
         "specialist/consultations.html",
         page=page,
+        groups=queries.by_slot(page.items),
         status=status,
+        slot=slot,
         now=now,
-        args={"status": status},
+        args={"status": status, "slot": slot.id if slot else None},
         back=request.full_path if request.query_string else request.path,
     )
+
+
+def _slot_arg() -> int:
+    """The slot id of ?slot=; anything but an id is no slot of anyone's (404)."""
+    value = request.args.get("slot", "")
+    if not (value.isascii() and value.isdigit() and len(value) <= 12 and valid_id(int(value))):
+        abort(404)
+    return int(value)
 
 
 def _back():

@@ -54,7 +54,7 @@ class CalendarSlot:
     @property
     def css_class(self) -> str:
         classes = f"slot state-{self.row.state} r-{self.grid_row} s-{self.grid_span}"
-        return classes + (" is-past" if self.past else "") + (" compact" if self.grid_span < 2 else "")
+        return classes + (" is-past" if self.past else "") + SIZE_CLASS.get(self.grid_span, "")
 
     @property
     def span_text(self) -> str:
@@ -73,7 +73,10 @@ class CalendarSlot:
 
 
 # markupsafe's % escapes what goes in.
-SPAN_HTML = Markup('<time datetime="%s">%s</time>–<time datetime="%s">%s</time>')
+# The end in a span of its own: a slot of one grid row (under half an hour) shows its start and state on one
+# line, and leaves the end and the duration to screen readers and the tooltip; one of two rows has two lines.
+SPAN_HTML = Markup('<time datetime="%s">%s</time><span class="slot-end">–<time datetime="%s">%s</time></span>')
+SIZE_CLASS = {1: " compact", 2: " short"}
 
 
 @dataclass
@@ -90,6 +93,20 @@ class Week:
     days: list
     first_hour: int
     last_hour: int
+
+    @property
+    def last_day(self) -> date:
+        return self.monday + timedelta(days=6)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """The legend's figures: free and booked slots of the week, and the requests waiting on its slots."""
+        rows = [item.row for day in self.days for item in day.slots]
+        return {
+            "free": sum(row.state == "free" for row in rows),
+            "pending": sum(row.pending for row in rows if row.client is None),
+            "booked": sum(row.state == "booked" for row in rows),
+        }
 
     @property
     def hours(self) -> list[int]:
