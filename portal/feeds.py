@@ -10,7 +10,6 @@ renders the body when it changed, and keeps it (feed_body) for the apps that pol
 """
 
 import hashlib
-import logging
 import re
 from datetime import datetime, timedelta
 from functools import cache
@@ -18,18 +17,15 @@ from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import force_locale
-from redis import RedisError
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
+from portal.cache import remembered
 from portal.extensions import db
 from portal.i18n import gettext as _
 from portal.ics import calendar, consultation_event, slot_event, utc_zone
 from portal.models import Consultation, Slot, User
 from portal.models.user import new_feed_token, person_name
-from portal.queues import redis_connection
-
-log = logging.getLogger(__name__)
 
 FEED_DAYS = 30
 FEED_KEEP_SECONDS = 3600
@@ -163,24 +159,10 @@ def feed_ics(user: User, entries: list) -> bytes:
 
 
 def feed_body(user: User, entries: list, etag: str) -> bytes:
-    """The body for this ETag. Rendering is what a feed costs, so each one is kept in Redis for FEED_KEEP_SECONDS:
-    apps polling an unchanged feed without its ETag get the same bytes without a calendar being built. The key
-    is the digest of everything the body is made from, so a change is a new key, never a stale body."""
-    if not current_app.config["REDIS_URL"]:
-        return feed_ics(user, entries)
-    key = f"{current_app.config['RATELIMIT_KEY_PREFIX']}:feed:{etag}"
-    try:
-        body = redis_connection().get(key)
-    except RedisError as error:
-        log.warning("feed cache unavailable: %s", error)
-        return feed_ics(user, entries)
-    if body is None:
-        body = feed_ics(user, entries)
-        try:
-            redis_connection().set(key, body, ex=FEED_KEEP_SECONDS)
-        except RedisError as error:
-            log.warning("feed cache unavailable: %s", error)
-    return body
+    """The body for this ETag. Rendering is what a feed costs, so each one is kept for FEED_KEEP_SECONDS: apps
+    polling an unchanged feed without its ETag get the same bytes without a calendar being built. The ETag is
+    the digest of everything the body is made from, so a change is a new key, never a stale body."""
+    return remembered(f"feed:{etag}", FEED_KEEP_SECONDS, lambda: feed_ics(user, entries))
 
 
 def _nearest_first(starts_at, now):

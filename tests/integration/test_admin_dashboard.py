@@ -264,6 +264,26 @@ def test_the_overview_runs_a_fixed_number_of_queries_at_two_sizes(app, db, clock
         {"now": NOW},
     )
     db.session.commit()
+    assert measure() == 1  # the same minute: its figures are kept, only the user's row is read
+    clock.set(NOW + timedelta(minutes=1))
     large = measure()
     assert small == large, (small, large)
     assert large <= 3  # the user's row, then the two aggregate queries
+
+
+def test_the_figures_of_a_minute_serve_its_other_requests_and_the_next_minute_counts_again(app, db, clock):
+    clock.set(NOW)
+    admin = make_user("admin", username="root", timezone="Europe/Berlin")
+    browser = logged_in_browser(app, admin)
+    make_user("client", username="newcomer")
+
+    def new_clients() -> str:
+        html = browser.get("/admin").get_data(as_text=True)
+        assert "Updated every minute." in html
+        return html
+
+    before = new_clients()
+    make_user("client", username="latecomer")
+    assert new_clients() == before  # the same minute: the same figures
+    clock.set(NOW + timedelta(minutes=1))
+    assert new_clients() != before  # the next one counts the latecomer

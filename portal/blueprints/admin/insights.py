@@ -3,9 +3,11 @@
 Counted by the database in two aggregate queries, whatever the number of weeks, users or consultations. The weeks are
 the admin's: Monday 00:00 in their time zone. Their bounds are computed here (zoneinfo knows every DST change)
 and each instant is put in its week by comparing it with them, so the figures are the same on PostgreSQL and on
-the embedded demo's SQLite, which knows no time zones.
+the embedded demo's SQLite, which knows no time zones. The figures are those of the current minute: made once
+and kept in Redis for the minute's other requests.
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,11 +16,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ARRAY, Integer, String, and_, bindparam, case, func, join, literal, or_, select, union_all
 
+from portal.cache import remembered
 from portal.extensions import db
 from portal.models import CANCEL_REASONS, Consultation, OutboxEmail, Slot, User
 from portal.models.base import UTCDateTime
 
 WEEKS = 12
+# The figures of one minute serve every request of that minute (two aggregates over all consultations).
+KEEP_SECONDS = 120
 CANCELLATIONS = (*CANCEL_REASONS, "cancelled_by_specialist")
 
 
@@ -59,15 +64,23 @@ class Figures:
 
 
 def weekly_figures(now: datetime, zone: ZoneInfo) -> Figures:
-    """Every figure of the dashboard for the weeks up to `now`: two aggregate queries."""
+    """Every figure of the dashboard for the weeks up to `now`: two aggregate queries, made at most once a minute
+    per time zone (KEEP_SECONDS) and kept for the other admins' and reloads' requests of that minute."""
     weeks = weeks_until(now, zone)
+    name = f"dashboard:{zone.key}:{now:%Y-%m-%dT%H:%M}"
+    rows = json.loads(remembered(name, KEEP_SECONDS, lambda: json.dumps(_count(weeks, now)).encode()))
+    return Figures(weeks, {(metric, key): series for metric, key, series in rows})
+
+
+def _count(weeks: Weeks, now: datetime) -> list:
+    """[metric, key, weekly series] of every pair the database named."""
     counts: dict = defaultdict(lambda: [0] * len(weeks.mondays))
     for week, *found in db.session.execute(_consultations_stmt(weeks.bounds)):
         for (metric, key), count in zip(CONSULTATION_SERIES, found, strict=True):
             counts[(metric, key)][week] += count
     for metric, key, week, count in db.session.execute(_others_stmt(weeks.bounds, now)):
         counts[(metric, key)][week] += count
-    return Figures(weeks, dict(counts))
+    return [[metric, key, series] for (metric, key), series in counts.items()]
 
 
 def cancellation_kind(status: str, reason: str | None) -> str:
