@@ -7,7 +7,8 @@ manual slots that the generated sessions must step around) through Flask's test 
 availability page: Monday–Friday 09:00-12:00, 13:00-18:00 and Saturday 10:00-14:00, sessions of 50 minutes with
 a 10-minute break, a 90-day horizon. Each round starts from no saved hours; the first save generates the slots,
 the second (the same form) must create nothing. Reports wall time, SQL statements and slots per save; the
-specialist is left as the generator made them.
+specialist is left as the generator made them. Then the calendar of a generated week (four weeks ahead, only
+generated slots) is read --calendar-gets times, one after another: its median and 95th percentile, and statements.
 """
 
 import argparse
@@ -15,7 +16,7 @@ import json
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import event, text
@@ -61,9 +62,11 @@ def generated(db, specialist_id: int) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--calendar-gets", type=int, default=50)
     args = parser.parse_args(argv)
 
     from portal import create_app
+    from portal.clock import utcnow
     from portal.extensions import db
     from portal.models import User
 
@@ -98,8 +101,24 @@ def main(argv=None) -> int:
                 f"again {again[0] * 1000:.0f} ms, {again[1]} statements, {again[2]} slots",
                 flush=True,
             )
+        year, number, _ = (utcnow() + timedelta(weeks=4)).isocalendar()
+        week_url = f"/specialist/calendar?week={year}-W{number:02d}"
+        calendar_ms, calendar_statements = [], set()
+        for _ in range(args.calendar_gets):
+            statements.clear()
+            started = time.perf_counter()
+            answer = client.get(week_url)
+            calendar_ms.append((time.perf_counter() - started) * 1000)
+            calendar_statements.add(len(statements))
+            if answer.status_code != 200:
+                raise SystemExit(f"the calendar of a generated week answered HTTP {answer.status_code}")
+            db.session.remove()
+        calendar_ms.sort()
     result = {
         "what": "save a full week of hours (50 + 10 min, 90-day horizon) as bench_specialist",
+        "calendar_generated_week_ms_median": statistics.median(calendar_ms),
+        "calendar_generated_week_ms_p95": calendar_ms[int(len(calendar_ms) * 0.95) - 1],
+        "calendar_generated_week_statements": sorted(calendar_statements),
         "first_save_ms_median": statistics.median(r["first"][0] for r in rounds) * 1000,
         "second_save_ms_median": statistics.median(r["again"][0] for r in rounds) * 1000,
         "statements_first": [r["first"][1] for r in rounds],
@@ -114,6 +133,11 @@ def main(argv=None) -> int:
         f"==> full week of hours, 90 days: {result['first_save_ms_median']:.0f} ms to generate "
         f"{result['slots_made'][0]} slots ({result['statements_first'][0]} SQL statements); saving again "
         f"{result['second_save_ms_median']:.0f} ms, {result['slots_made_again'][0]} new. Results: {path}"
+    )
+    print(
+        f"==> calendar of a generated week ({week_url}): median {result['calendar_generated_week_ms_median']:.1f} ms, "
+        f"p95 {result['calendar_generated_week_ms_p95']:.1f} ms over {args.calendar_gets} reads one after another, "
+        f"{result['calendar_generated_week_statements']} SQL statements"
     )
     return 0 if not any(result["slots_made_again"]) else 1
 
