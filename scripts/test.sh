@@ -159,7 +159,7 @@ else
     # midnight UTC (tests/conftest.py: TEST_CLOCK_AT): the suite must pass at any hour.
     for clock_at in 23:30 00:30; do
         say "Running pytest: the clock-dependent tests with the clock starting at $clock_at UTC"
-        TEST_CLOCK_AT="$clock_at" "$VENV_DIR/bin/python" -m pytest -m "clock and not serial" -p no:cacheprovider -q
+        TEST_CLOCK_AT="$clock_at" "$VENV_DIR/bin/python" -m pytest -n 2 -m "clock and not serial" -p no:cacheprovider -q
         rc3=$?
         [ "$rc" -eq 0 ] && rc=$rc3
     done
