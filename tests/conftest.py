@@ -20,8 +20,8 @@ import redis as redis_lib
 from aiosmtpd.controller import Controller
 from flask import has_app_context
 from flask.testing import FlaskClient
-from rq import Queue
-from rq.registry import StartedJobRegistry
+from rq import Queue, Worker
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import event
 from werkzeug.serving import make_server
 
@@ -237,30 +237,50 @@ def redis_client(redis_url):
     return redis_lib.Redis.from_url(redis_url)
 
 
+# Set once the session's shared worker runs: from then on it takes every job of the session's queues.
+SHARED_WORKER = threading.Event()
+
+
 def _settle_shared_worker(client, prefix: str, timeout: float = 60.0) -> None:
-    """Wait until the shared worker has nothing of this test left: no job waiting in its queues and none in its
-    hands. Then the next test's rows (whose ids start again from 1) cannot meet a job of this one."""
+    """Leave the shared worker with nothing of this test: retries it scheduled are dropped, and this waits until
+    no job waits in its queues and none is in its hands (seen twice in a row, so a job between the queue and the
+    worker's hands is not missed). Then the next test's rows (whose ids start again from 1) cannot meet a job of
+    this one."""
     queues = [Queue(prefix + name, connection=client) for name in ("emails", "webhooks", "default")]
+    for queue in queues:
+        scheduled = ScheduledJobRegistry(queue=queue)
+        for job_id in scheduled.get_job_ids():
+            scheduled.remove(job_id, delete_job=True)
+
+    names = {queue.name for queue in queues}
+
+    def busy() -> bool:
+        workers = [w for w in Worker.all(connection=client) if names & set(w.queue_names())]
+        working = any(worker.get_current_job_id() for worker in workers)
+        return working or any(q.count or StartedJobRegistry(queue=q).count for q in queues)
+
     deadline = time.monotonic() + timeout
-    while any(q.count or StartedJobRegistry(queue=q).count for q in queues):
+    quiet = 0
+    while quiet < 2:
         if time.monotonic() > deadline:
             raise AssertionError("the shared RQ worker did not finish this test's jobs in time")
-        time.sleep(0.05)
+        quiet = 0 if busy() else quiet + 1
+        time.sleep(0.02)
 
 
 @pytest.fixture(autouse=True)
-def db(request, app, redis_client, run_id, session_clock):
+def db(app, redis_client, run_id, session_clock):
     """Every test starts with empty tables (ids from 1 again), empty Redis keys and the real clock.
 
-    A test that used the shared worker waits, when it ends, until the worker has finished its jobs; jobs
-    scheduled for a retry go with the Redis keys. So no email of one test can reach another."""
+    Once the shared worker runs, every test waits when it ends until the worker has finished its jobs and
+    drops the retries it scheduled. So no email of one test can reach another."""
     session_clock.reset()
     with app.app_context():
         empty_tables()
         clear_redis(redis_client, run_id)
         yield _db
         _db.session.remove()
-        if "rq_worker" in request.fixturenames:
+        if SHARED_WORKER.is_set():
             _settle_shared_worker(redis_client, app.config["RQ_QUEUE_PREFIX"])
 
 
@@ -367,6 +387,7 @@ def rq_worker(worker_env, tmp_path_factory):
     )
     time.sleep(1.0)
     assert process.poll() is None, log_path.read_text()
+    SHARED_WORKER.set()
     process.log_path = log_path
     yield process
     process.terminate()
