@@ -135,7 +135,7 @@ def move_consultation(specialist: User, consultation_id: int, slot_id: int | Non
     db.session.execute(select(User.id).where(User.id == client.id).with_for_update(key_share=True))
     if client_is_busy(client.id, target):
         raise DomainError(
-            _("%(username)s already has an accepted consultation at this time.", username=client.username),
+            _("%(username)s already has an accepted consultation at this time.", username=client.label),
             field="slot_id",
         )
     for other in others:  # the client's own pending request there too: the slot is theirs now

@@ -179,7 +179,7 @@ def reset_by_admin(admin: User, user_id: int) -> User:
         raise DomainError(_l("Turn your own two-factor authentication off on your profile."))
     user = lock_pair(admin, user_id)
     if not user.has_two_factor:
-        raise DomainError(_l("%(username)s does not use two-factor authentication.", username=user.username))
+        raise DomainError(_l("%(username)s does not use two-factor authentication.", username=user.label))
     _turn_off(user)
     db.session.add(ModerationLog(admin_id=admin.id, user_id=user.id, action="reset_two_factor"))
     queue_email(user, "two_factor_off", changed_at=utcnow(), by_admin=True, link=page_path("auth.two_factor"))

@@ -105,7 +105,7 @@ def test_specialist_week(page, db, clock, rq_worker, mail):
     expect(rows).to_have_count(4)
     rows.filter(has_text="anna").get_by_role("button", name="Accept").click()
     expect(page.locator(".alert-success")).to_contain_text(
-        "You accepted the request of anna. 1 other request on this slot was rejected."
+        "You accepted the request of @anna. 1 other request on this slot was rejected."
     )
     expect(rows).to_have_count(2)
     cleo = rows.filter(has_text="cleo")

@@ -104,7 +104,7 @@ def test_turn_on_log_in_with_a_code_and_a_recovery_code_then_an_admin_resets_it(
     admin.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
     vera_id = db.session.scalars(select(User.id).where(User.username == "vera")).one()
     admin.locator(f"#user-{vera_id}").get_by_role("button", name="Reset two-factor vera").click()
-    expect(admin.locator(".alert-success")).to_contain_text("Two-factor authentication of vera is off")
+    expect(admin.locator(".alert-success")).to_contain_text("Two-factor authentication of @vera is off")
     admin.get_by_role("link", name="Moderation log").click()
     row = admin.locator("tbody tr").first
     expect(row).to_contain_text("Two-factor reset")

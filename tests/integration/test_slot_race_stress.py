@@ -90,7 +90,7 @@ def test_a_transfer_and_a_creation_racing_for_one_time_leave_one_slot(app, db, m
         transfer = slot_form(giving_token, day, "09:00", "10:00", note="", specialist="dr_taker")
         creation = slot_form(taking_token, day, "09:30", "10:30", repeat_weeks="0")
         results = race(app, [(giving, EDIT.format(given.id), transfer), (taking, NEW, creation)])
-        outcomes[outcome(results, ("overlaps a slot of dr_taker", "overlaps your slot"))] += 1
+        outcomes[outcome(results, ("overlaps a slot of @dr_taker", "overlaps your slot"))] += 1
     print(f"\n{TRANSFERS} races of a transfer against a creation: {dict(outcomes)}")
     assert sum(outcomes.values()) == TRANSFERS
     assert set(outcomes) <= {"first wins", "second wins"}, outcomes

@@ -100,7 +100,7 @@ def test_answering_from_one_slots_requests_comes_back_to_them(client, db, specia
     response = client.submit(f"{REQUESTS}/{ann.id}/accept", {"next": here}, from_url=here)
     assert response.status_code == 303 and response.headers["Location"] == here
     page = client.get(here).get_data(as_text=True)
-    assert "You accepted the request of ann. 1 other request on this slot was rejected." in flashes(page)
+    assert "You accepted the request of @ann. 1 other request on this slot was rejected." in flashes(page)
     assert "No requests are waiting for your answer." in page
     statuses = db.session.scalars(select(Consultation.status).where(Consultation.slot_id == week["waiting"].id))
     assert sorted(statuses) == ["accepted", "rejected"]

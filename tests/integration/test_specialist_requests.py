@@ -65,7 +65,7 @@ def test_accept_books_the_slot_and_rejects_the_others(client, db, specialist, sl
     response = accept(client, c1.id)
     assert response.status_code == 303 and response.headers["Location"] == REQUESTS
     shown = flashes(client.get(REQUESTS).get_data(as_text=True))
-    assert "You accepted the request of chosen. 2 other requests on this slot were rejected." in shown
+    assert "You accepted the request of @chosen. 2 other requests on this slot were rejected." in shown
     assert statuses(db) == {c1.id: "accepted", c2.id: "rejected", c3.id: "rejected", elsewhere.id: "pending"}
 
     (accepted_mail,) = mail.wait_for(1, to="chosen@example.com")

@@ -200,7 +200,7 @@ def test_admin_resets_a_users_two_factor_and_the_log_shows_it(client, auth, anna
     assert f'action="/admin/users/{root.id}/reset-two-factor"' not in users
     done = client.submit(f"/admin/users/{anna.id}/reset-two-factor", {"next": "/admin/users"}, from_url="/admin/users")
     assert done.status_code == 303 and done.headers["Location"] == "/admin/users"
-    assert "Two-factor authentication of anna is off" in client.get("/admin/users").get_data(as_text=True)
+    assert "Two-factor authentication of @anna is off" in client.get("/admin/users").get_data(as_text=True)
     _db.session.expire_all()
     assert not _db.session.get(User, anna.id).has_two_factor
     (entry,) = _db.session.scalars(select(ModerationLog)).all()

@@ -126,7 +126,7 @@ def test_booking_journey_by_keyboard_only(new_page, db, clock, screenshot):
     tab_to(specialist, f"form[action='/specialist/consultations/{request.id}/accept'] button")
     assert_focus_visible(specialist)
     activate(specialist, "Space")
-    expect(specialist.locator(".alert-success")).to_contain_text("You accepted the request of maria")
+    expect(specialist.locator(".alert-success")).to_contain_text("You accepted the request of @maria")
     db.session.expire_all()
     assert db.session.get(Consultation, request.id).status == "accepted"
 
@@ -200,7 +200,7 @@ def test_everything_works_without_javascript(new_page, db, clock):
         expect(client.locator(".alert-success")).to_contain_text("Your request is sent")
     doc.goto("/specialist/consultations")
     doc.locator("tbody tr:not(.slot-head)").first.get_by_role("button", name="Accept").click()
-    expect(doc.locator(".alert-success")).to_contain_text("You accepted the request of maria")
+    expect(doc.locator(".alert-success")).to_contain_text("You accepted the request of @maria")
     client.goto("/client/consultations")
     client.locator("tr:has(.status-accepted)").get_by_role("link", name="Cancel…").click()
     client.get_by_label("Reason").select_option("Health")

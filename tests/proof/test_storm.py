@@ -215,7 +215,7 @@ def test_two_specialists_accepting_one_client_at_the_same_moment_book_them_once(
         ).scalars()
         assert list(statuses) == ["accepted", "pending"], n
         assert sum(m.startswith("You accepted the request of") for m in said) == 1, said
-        assert f"{client.username} already has an accepted consultation at this time." in said, said
+        assert f"{client.label} already has an accepted consultation at this time." in said, said
     assert all(status < 500 for desk in desks for _, _, status in desk.statuses)
 
 

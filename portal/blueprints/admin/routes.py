@@ -112,7 +112,7 @@ def reset_two_factor(user_id: int):
         db.session.rollback()
         flash(error.message, "error")
     else:
-        message = _("Two-factor authentication of %(username)s is off; they were emailed.", username=user.username)
+        message = _("Two-factor authentication of %(username)s is off; they were emailed.", username=user.label)
         flash(message, "success")
     return back_to_list()
 

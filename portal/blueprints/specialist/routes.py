@@ -239,7 +239,7 @@ def accept_request(consultation_id: int):
     if EmptyForm().validate_on_submit():
         try:
             consultation, rejected = requests_service.accept_request(current_user, consultation_id)
-            username, others = consultation.client.username, len(rejected)
+            username, others = consultation.client.label, len(rejected)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
