@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 from flask import has_app_context
 from flask.testing import FlaskClient
 from rq import Queue, Worker
-from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import event
 from werkzeug.serving import make_server
 
@@ -237,27 +237,25 @@ def redis_client(redis_url):
     return redis_lib.Redis.from_url(redis_url)
 
 
-# Set once the session's shared worker runs: from then on it takes every job of the session's queues.
-SHARED_WORKER = threading.Event()
+# The process id of the session's shared worker, once it runs: from then on it takes every job of the session's
+# queues.
+SHARED_WORKER: dict = {}
 
 
-def _settle_shared_worker(client, prefix: str, timeout: float = 60.0) -> None:
+def _settle_shared_worker(client, prefix: str, pid: int, timeout: float = 60.0) -> None:
     """Leave the shared worker with nothing of this test: retries it scheduled are dropped, and this waits until
-    no job waits in its queues and none is in its hands (seen twice in a row, so a job between the queue and the
+    no job waits in its queues and it holds none (seen twice in a row, so a job between the queue and the
     worker's hands is not missed). Then the next test's rows (whose ids start again from 1) cannot meet a job of
-    this one."""
+    this one. Workers that tests start and kill on purpose are not waited for."""
     queues = [Queue(prefix + name, connection=client) for name in ("emails", "webhooks", "default")]
     for queue in queues:
         scheduled = ScheduledJobRegistry(queue=queue)
         for job_id in scheduled.get_job_ids():
             scheduled.remove(job_id, delete_job=True)
 
-    names = {queue.name for queue in queues}
-
     def busy() -> bool:
-        workers = [w for w in Worker.all(connection=client) if names & set(w.queue_names())]
-        working = any(worker.get_current_job_id() for worker in workers)
-        return working or any(q.count or StartedJobRegistry(queue=q).count for q in queues)
+        shared = [worker for worker in Worker.all(connection=client) if worker.pid == pid]
+        return any(worker.get_current_job_id() for worker in shared) or any(queue.count for queue in queues)
 
     deadline = time.monotonic() + timeout
     quiet = 0
@@ -280,8 +278,8 @@ def db(app, redis_client, run_id, session_clock):
         clear_redis(redis_client, run_id)
         yield _db
         _db.session.remove()
-        if SHARED_WORKER.is_set():
-            _settle_shared_worker(redis_client, app.config["RQ_QUEUE_PREFIX"])
+        if SHARED_WORKER:
+            _settle_shared_worker(redis_client, app.config["RQ_QUEUE_PREFIX"], SHARED_WORKER["pid"])
 
 
 @pytest.fixture
@@ -387,7 +385,7 @@ def rq_worker(worker_env, tmp_path_factory):
     )
     time.sleep(1.0)
     assert process.poll() is None, log_path.read_text()
-    SHARED_WORKER.set()
+    SHARED_WORKER["pid"] = process.pid
     process.log_path = log_path
     yield process
     process.terminate()
