@@ -45,7 +45,7 @@ OWN_OK = objects(own=OK, others=NOT_FOUND, missing=NOT_FOUND)
 
 
 def new_slot_times() -> dict:
-    start = (utcnow() + timedelta(days=200)).replace(minute=0, second=0, microsecond=0)
+    start = (utcnow() + timedelta(days=200)).replace(hour=10, minute=0, second=0, microsecond=0)
     return {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()}
 
 
