@@ -237,16 +237,14 @@ def redis_client(redis_url):
     return redis_lib.Redis.from_url(redis_url)
 
 
-# The process id of the session's shared worker, once it runs: from then on it takes every job of the session's
-# queues.
+# The process id of the session's shared worker, once it runs.
 SHARED_WORKER: dict = {}
 
 
 def _settle_shared_worker(client, prefix: str, pid: int, timeout: float = 60.0) -> None:
     """Leave the shared worker with nothing of this test: retries it scheduled are dropped, and this waits until
     no job waits in its queues and it holds none (seen twice in a row, so a job between the queue and the
-    worker's hands is not missed). Then the next test's rows (whose ids start again from 1) cannot meet a job of
-    this one. Workers that tests start and kill on purpose are not waited for."""
+    worker's hands is not missed). Workers that tests start and kill on purpose are not waited for."""
     queues = [Queue(prefix + name, connection=client) for name in ("emails", "webhooks", "default")]
     for queue in queues:
         scheduled = ScheduledJobRegistry(queue=queue)
@@ -267,18 +265,19 @@ def _settle_shared_worker(client, prefix: str, pid: int, timeout: float = 60.0) 
 
 
 @pytest.fixture(autouse=True)
-def db(app, redis_client, run_id, session_clock):
-    """Every test starts with empty tables (ids from 1 again), empty Redis keys and the real clock.
+def db(request, app, redis_client, run_id, session_clock):
+    """Every test starts with empty tables, empty Redis keys and the real clock.
 
-    Once the shared worker runs, every test waits when it ends until the worker has finished its jobs and
-    drops the retries it scheduled. So no email of one test can reach another."""
+    A test that used the shared worker waits, when it ends, until the worker has finished its jobs, and drops
+    the retries it scheduled. Ids are not restarted: a job of an earlier test that the worker still held
+    would find no row of this test under its id."""
     session_clock.reset()
     with app.app_context():
         empty_tables()
         clear_redis(redis_client, run_id)
         yield _db
         _db.session.remove()
-        if SHARED_WORKER:
+        if "rq_worker" in request.fixturenames:
             _settle_shared_worker(redis_client, app.config["RQ_QUEUE_PREFIX"], SHARED_WORKER["pid"])
 
 

@@ -18,14 +18,14 @@ def clear_redis(client, run_id: str) -> None:
         client.delete(*keys)
 
 
-def empty_tables(attempts: int = 5) -> None:
+def empty_tables(attempts: int = 5, restart_ids: bool = False) -> None:
     """TRUNCATE every table; a job of the previous test still finishing can deadlock with it: try again."""
     tables = ", ".join(t.name for t in reversed(_db.metadata.sorted_tables))
     for attempt in range(attempts):
         try:
             with _db.engine.begin() as conn:
                 conn.execute(text("SET lock_timeout = '20s'"))
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                conn.execute(text(f"TRUNCATE {tables}{' RESTART IDENTITY' if restart_ids else ''} CASCADE"))
             return
         except OperationalError as error:
             if "deadlock detected" not in str(error) or attempt == attempts - 1:
@@ -41,7 +41,7 @@ def world_app(app_config, clock, run_id: str, redis_client, tag: str, client_cla
     application.test_client_class = client_class
     clock.reset()
     with application.app_context():
-        empty_tables()
+        empty_tables(restart_ids=True)
         clear_redis(redis_client, run_id)
         yield application
         _db.session.remove()
