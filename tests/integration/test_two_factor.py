@@ -36,7 +36,9 @@ def password_step(client, user: User):
 
 def kinds_of(user: User) -> list[str]:
     _db.session.expire_all()
-    return list(_db.session.scalars(select(OutboxEmail.kind).where(OutboxEmail.user_id == user.id)))
+    return list(
+        _db.session.scalars(select(OutboxEmail.kind).where(OutboxEmail.user_id == user.id).order_by(OutboxEmail.id))
+    )
 
 
 @pytest.fixture
