@@ -66,8 +66,17 @@ def block(user_id: int):
     if form.confirm.data != "yes":
         # Every block is confirmed on this page, with its reason: no one-click block, even by a crafted form.
         return _confirm_page(target, form)
+    return _moderate(
+        lambda: moderation.block_user(current_user, user_id, form.reason.data, confirmed=True),
+        lambda user: _("%(username)s is blocked; all of their sessions have ended.", username=user.label),
+    )
+
+
+def _moderate(change, done):
+    """Apply one moderation service call and commit: a missing user is a 404, a refusal a flash message, success
+    `done(user)`; back to the list either way."""
     try:
-        user = moderation.block_user(current_user, user_id, form.reason.data, confirmed=True)
+        user = change()
         db.session.commit()
     except moderation.UserMissing:
         db.session.rollback()
@@ -76,7 +85,7 @@ def block(user_id: int):
         db.session.rollback()
         flash(error.message, "error")
     else:
-        flash(_("%(username)s is blocked; all of their sessions have ended.", username=user.label), "success")
+        flash(done(user), "success")
     return back_to_list()
 
 
@@ -84,37 +93,20 @@ def block(user_id: int):
 @role_required("admin")
 def unblock(user_id: int):
     """Unblock a user; they may log in again."""
-    try:
-        user = moderation.unblock_user(current_user, user_id)
-        db.session.commit()
-    except moderation.UserMissing:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("%(username)s is unblocked and can log in again.", username=user.label), "success")
-    return back_to_list()
+    return _moderate(
+        lambda: moderation.unblock_user(current_user, user_id),
+        lambda user: _("%(username)s is unblocked and can log in again.", username=user.label),
+    )
 
 
 @bp.route("/users/<id:user_id>/reset-two-factor", methods=["POST"])
 @role_required("admin")
 def reset_two_factor(user_id: int):
     """Turn a user's two-factor authentication off (they lost their phone and codes); logged, owner emailed."""
-    try:
-        user = two_factor.reset_by_admin(current_user, user_id)
-        db.session.commit()
-    except moderation.UserMissing:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        message = _("Two-factor authentication of %(username)s is off; they were emailed.", username=user.label)
-        flash(message, "success")
-    return back_to_list()
+    return _moderate(
+        lambda: two_factor.reset_by_admin(current_user, user_id),
+        lambda user: _("Two-factor authentication of %(username)s is off; they were emailed.", username=user.label),
+    )
 
 
 @bp.route("/log")
