@@ -1,6 +1,7 @@
 """Fixtures: a real PostgreSQL database and Redis per test run, an SMTP sink, an RQ worker,
 a live server and Chromium. Each test starts from empty tables and empty Redis keys."""
 
+import itertools
 import os
 import re
 import socket
@@ -264,20 +265,27 @@ def _settle_shared_worker(client, prefix: str, pid: int, timeout: float = 60.0) 
         time.sleep(0.02)
 
 
-@pytest.fixture(autouse=True)
-def db(request, app, redis_client, run_id, session_clock):
-    """Every test starts with empty tables, empty Redis keys and the real clock.
+# Numbers the queues of tests that do not use the shared worker.
+TEST_NUMBER = itertools.count(1)
 
-    A test that used the shared worker waits, when it ends, until the worker has finished its jobs, and drops
-    the retries it scheduled. Ids are not restarted: a job of an earlier test that the worker still held
-    would find no row of this test under its id."""
+
+@pytest.fixture(autouse=True)
+def db(request, app, app_config, redis_client, run_id, session_clock):
+    """Every test starts with empty tables whose ids start at 1 again, empty Redis keys and the real clock.
+
+    Emails and other jobs of one test never reach another test. A test that does not ask for the shared worker
+    queues its jobs under a prefix of its own, which no worker serves (a test that sends emails asks for the
+    worker, or drives delivery itself). A test that uses the shared worker ends by dropping the retries it
+    scheduled and waiting until the worker has finished its jobs, so the next test starts with none in flight."""
+    shared = "rq_worker" in request.fixturenames
+    app.config["RQ_QUEUE_PREFIX"] = app_config["RQ_QUEUE_PREFIX"] if shared else f"{run_id}-q{next(TEST_NUMBER)}-"
     session_clock.reset()
     with app.app_context():
-        empty_tables()
+        empty_tables(restart_ids=True)
         clear_redis(redis_client, run_id)
         yield _db
         _db.session.remove()
-        if "rq_worker" in request.fixturenames:
+        if shared:
             _settle_shared_worker(redis_client, app.config["RQ_QUEUE_PREFIX"], SHARED_WORKER["pid"])
 
 

@@ -1,7 +1,7 @@
 """The outbox: emails are rows written with the change they report, queued on RQ after commit.
 
-One home for email on the portal's side: `queue_email` (render and add a row), dispatch after commit (the
-session listeners), `enqueue_jobs` (RQ, by the job's dotted name: the portal never imports `jobs`), the drain
+One home for email on the portal's side: `queue_email` (render and add a row), dispatch after commit
+(portal/after_commit.py), `enqueue_jobs` (RQ, by the job's dotted name: the portal never imports `jobs`), the drain
 (portal/outbox/drain.py) and what admins see and retry (portal/outbox/admin.py). SMTP delivery itself is
 portal/mail.py; jobs/email.py is the RQ entry point that calls it.
 """
@@ -9,26 +9,27 @@ portal/mail.py; jobs/email.py is the RQ entry point that calls it.
 import logging
 from datetime import datetime
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app
 from flask_babel import force_locale
-from sqlalchemy import event
 
+from portal import after_commit
 from portal.extensions import db
 from portal.i18n import format_for_recipient
 from portal.models import OutboxEmail, User
 
 log = logging.getLogger(__name__)
 
+KIND = "email"
+
 
 def init_app(app: Flask) -> None:
+    """Emails are queued after the commit that wrote them (portal/after_commit.py); reset and resend requests
+    are registered first, so that without Redis their emails are written before this request's are delivered."""
+    from portal.mail import deliver
     from portal.services import email_requests
 
-    if not event.contains(db.session, "after_commit", _dispatch_after_commit):
-        event.listen(db.session, "after_flush_postexec", _collect_ids)
-        event.listen(db.session, "after_commit", _dispatch_after_commit)
-        event.listen(db.session, "after_rollback", _forget_after_rollback)
-    app.after_request(_deliver_in_process)
-    email_requests.init_app(app)  # after: its requests become emails before those are delivered in-process
+    email_requests.init_app(app)
+    after_commit.register(app, KIND, enqueue_emails, lambda outbox_id: deliver(outbox_id, final_attempt=True))
 
 
 def page_path(endpoint: str, **values) -> str:
@@ -51,35 +52,13 @@ def queue_email(user: User, kind: str, ics: str | None = None, **context) -> Out
         body = str(module).strip() + "\n"
     row = OutboxEmail(user_id=user.id, recipient=user.email, kind=kind, subject=subject[:255], body_text=body, ics=ics)
     db.session.add(row)
-    db.session.info.setdefault("outbox_new", []).append(row)
+    after_commit.remember(KIND, row)
     return row
 
 
-def _collect_ids(session, flush_context):
-    rows = session.info.pop("outbox_new", [])
-    session.info.setdefault("outbox_ids", []).extend(r.id for r in rows if r.id is not None)
-    leftover = [r for r in rows if r.id is None]
-    if leftover:
-        session.info["outbox_new"] = leftover
-
-
-def _dispatch_after_commit(session):
-    ids = session.info.pop("outbox_ids", [])
-    if ids:
-        dispatch(ids)
-
-
-def _forget_after_rollback(session):
-    session.info.pop("outbox_ids", None)
-    session.info.pop("outbox_new", None)
-
-
 def dispatch(ids: list[int]) -> None:
-    """Queue the emails on RQ; without Redis (embedded default) deliver them after the request."""
-    if current_app.config["REDIS_URL"]:
-        enqueue_emails(ids)
-    elif has_request_context():
-        g.setdefault("emails_to_deliver", []).extend(ids)
+    """Queue committed emails on RQ; without Redis (embedded default) deliver them after the request."""
+    after_commit.dispatch(KIND, ids)
 
 
 def enqueue_emails(ids: list[int]) -> int:
@@ -114,16 +93,3 @@ def enqueue_jobs(job: str, kind: str, ids: list[int]) -> int:
     except Exception as exc:  # Redis down: the change stands, the drain re-queues later.
         log.warning("could not queue %d %s job(s): %s", len(ids) - count, kind, exc)
     return count
-
-
-def _deliver_in_process(response):
-    ids = g.pop("emails_to_deliver", None)
-    if ids:
-        from portal.mail import deliver
-
-        for outbox_id in ids:
-            try:
-                deliver(outbox_id, final_attempt=True)
-            except Exception as exc:  # recorded on the row; the page is not the place to fail
-                log.warning("in-process delivery of email %s failed: %s", outbox_id, exc)
-    return response

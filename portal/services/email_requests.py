@@ -16,9 +16,10 @@ delivered.
 import logging
 from datetime import datetime
 
-from flask import Flask, current_app, g, has_request_context
-from sqlalchemy import event, select
+from flask import Flask
+from sqlalchemy import select
 
+from portal import after_commit
 from portal.extensions import db
 from portal.models import AccountEmailRequest
 from portal.outbox import enqueue_jobs
@@ -29,16 +30,12 @@ log = logging.getLogger(__name__)
 RESET = "reset"
 RESEND = "resend"
 JOB = "jobs.accounts.handle_email_request"
-_NEW = "account_email_requests_new"
-_TO_HANDLE = "account_email_requests_to_handle"
+KIND = "account-request"
 
 
 def init_app(app: Flask) -> None:
-    """Queue requests after their commit; without Redis, handle them after the view."""
-    app.after_request(_handle_in_process)
-    for name, listener in (("after_commit", _dispatch_after_commit), ("after_rollback", _forget_after_rollback)):
-        if not event.contains(db.session, name, listener):
-            event.listen(db.session, name, listener)
+    """Queue requests after their commit; without Redis, handle them after the view (portal/after_commit.py)."""
+    after_commit.register(app, KIND, lambda ids: enqueue_jobs(JOB, KIND, ids), handle)
 
 
 def request_password_reset(email: str) -> None:
@@ -55,32 +52,7 @@ def _record(kind: str, email: str) -> None:
     row = AccountEmailRequest(kind=kind, email=email.strip()[:254])
     db.session.add(row)
     db.session.flush()
-    db.session.info.setdefault(_NEW, []).append(row.id)
-
-
-def _dispatch_after_commit(session) -> None:
-    ids = session.info.pop(_NEW, None)
-    if not ids:
-        return
-    if current_app.config["REDIS_URL"]:
-        enqueue_jobs(JOB, "account-request", ids)
-    elif has_request_context():
-        g.setdefault(_TO_HANDLE, []).extend(ids)
-
-
-def _forget_after_rollback(session) -> None:
-    session.info.pop(_NEW, None)
-
-
-def _handle_in_process(response):
-    """Embedded default: handle the request's requests now; a failure leaves the row for `outbox drain`."""
-    for request_id in g.pop(_TO_HANDLE, None) or ():
-        try:
-            handle(request_id)
-        except Exception as exc:
-            db.session.rollback()
-            log.warning("in-process handling of account email request %s failed: %s", request_id, exc)
-    return response
+    after_commit.remember(KIND, row)
 
 
 def handle(request_id: int) -> str:

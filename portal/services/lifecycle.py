@@ -29,6 +29,7 @@ from portal.services.requests import (
     changed_error,
     client_is_busy,
     lock_consultation,
+    reject,
 )
 from portal.services.slots import active_consultations, lock_slots, save_guarded
 from portal.webhooks import queue_webhooks
@@ -139,19 +140,7 @@ def move_consultation(specialist: User, consultation_id: int, slot_id: int | Non
             field="slot_id",
         )
     for other in others:  # the client's own pending request there too: the slot is theirs now
-        other.status = "rejected"
-        other.rejected_at = now
-        queue_email(
-            other.client,
-            "request_rejected",
-            slot=target,
-            consultation=other,
-            client=other.client,
-            specialist=specialist,
-            reason=None,
-            auto=True,
-        )
-        queue_webhooks("consultation.rejected", other, target, specialist, other.client)
+        reject(other, target, specialist, now)
     db.session.flush()
 
     def change():

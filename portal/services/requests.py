@@ -1,5 +1,7 @@
 """A specialist answers clients' requests: accept one (the others on the slot are rejected) or reject it."""
 
+from datetime import datetime
+
 from flask import abort
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -118,19 +120,7 @@ def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation
     save_guarded(change, ACCEPTED_CONSTRAINT, booked_error)
     rejected = [c for c in others if c.status == "pending"]
     for other in rejected:
-        other.status = "rejected"
-        other.rejected_at = now
-        queue_email(
-            other.client,
-            "request_rejected",
-            slot=slot,
-            consultation=other,
-            client=other.client,
-            specialist=specialist,
-            reason=None,
-            auto=True,
-        )
-        queue_webhooks("consultation.rejected", other, slot, specialist, other.client)
+        reject(other, slot, specialist, now)
     with force_locale(client.locale):
         ics = consultation_ics(consultation)
     if replacing:
@@ -198,8 +188,23 @@ def reject_request(specialist: User, consultation_id: int, reason: str | None = 
     if reason and len(reason) > REASON_MAX:
         raise DomainError(_("The reason can be at most 500 characters long."), field="reason")
     slot, consultation = lock_request(specialist, consultation_id)
+    reject(consultation, slot, specialist, utcnow(), reason=reason, auto=False)
+    return consultation
+
+
+def reject(
+    consultation: Consultation,
+    slot: Slot,
+    specialist: User,
+    now: datetime,
+    reason: str | None = None,
+    auto: bool = True,
+) -> None:
+    """Mark a pending request rejected and tell its client (email and webhook) in the caller's transaction.
+
+    `auto`: rejected because another request took the slot, not by the specialist's choice."""
     consultation.status = "rejected"
-    consultation.rejected_at = utcnow()
+    consultation.rejected_at = now
     consultation.reject_reason = reason
     client = consultation.client
     queue_email(
@@ -210,7 +215,6 @@ def reject_request(specialist: User, consultation_id: int, reason: str | None = 
         client=client,
         specialist=specialist,
         reason=reason,
-        auto=False,
+        auto=auto,
     )
     queue_webhooks("consultation.rejected", consultation, slot, specialist, client)
-    return consultation

@@ -1,7 +1,7 @@
 """Webhooks: each event for each endpoint is a delivery row written with the change it reports.
 
 One home for webhooks on the portal's side: `queue_webhooks` (called by the services next to their emails),
-dispatch after commit (session listeners, as for the email outbox), the RQ queue (jobs are enqueued by dotted
+dispatch after commit (portal/after_commit.py, as for the email outbox), the RQ queue (jobs are enqueued by dotted
 name: the portal never imports `jobs`). Signing: portal/webhooks/signing.py; where a URL may lead:
 portal/webhooks/address.py; one attempt, its backoff and disabling: portal/webhooks/send.py; lost and due
 deliveries: portal/webhooks/drain.py (run with the outbox drain).
@@ -11,9 +11,10 @@ import json
 import logging
 from datetime import timedelta
 
-from flask import Flask, current_app, g, has_request_context
-from sqlalchemy import event, or_, select
+from flask import Flask
+from sqlalchemy import or_, select
 
+from portal import after_commit
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Consultation, Slot, User, WebhookDelivery, WebhookEndpoint
@@ -22,14 +23,14 @@ from portal.webhooks.signing import new_message_id
 log = logging.getLogger(__name__)
 
 JOB = "jobs.webhooks.send_webhook"
+KIND = "webhook"
 
 
 def init_app(app: Flask) -> None:
-    if not event.contains(db.session, "after_commit", _dispatch_after_commit):
-        event.listen(db.session, "after_flush_postexec", _collect_ids)
-        event.listen(db.session, "after_commit", _dispatch_after_commit)
-        event.listen(db.session, "after_rollback", _forget_after_rollback)
-    app.after_request(_deliver_in_process)
+    """Deliveries are queued after the commit that wrote them (portal/after_commit.py)."""
+    from portal.webhooks.send import deliver_webhook
+
+    after_commit.register(app, KIND, enqueue_deliveries, deliver_webhook)
 
 
 def payload(event_name: str, consultation: Consultation, slot: Slot, specialist: User, client: User) -> dict:
@@ -85,36 +86,9 @@ def queue_webhooks(
             next_attempt_at=utcnow(),
         )
         db.session.add(row)
+        after_commit.remember(KIND, row)
         rows.append(row)
-    db.session.info.setdefault("webhooks_new", []).extend(rows)
     return rows
-
-
-def _collect_ids(session, flush_context):
-    rows = session.info.pop("webhooks_new", [])
-    session.info.setdefault("webhook_ids", []).extend(r.id for r in rows if r.id is not None)
-    leftover = [r for r in rows if r.id is None]
-    if leftover:
-        session.info["webhooks_new"] = leftover
-
-
-def _dispatch_after_commit(session):
-    ids = session.info.pop("webhook_ids", [])
-    if ids:
-        dispatch(ids)
-
-
-def _forget_after_rollback(session):
-    session.info.pop("webhook_ids", None)
-    session.info.pop("webhooks_new", None)
-
-
-def dispatch(ids: list[int]) -> None:
-    """Queue the deliveries on RQ; without Redis (embedded default) send them after the request."""
-    if current_app.config["REDIS_URL"]:
-        enqueue_deliveries(ids)
-    elif has_request_context():
-        g.setdefault("webhooks_to_deliver", []).extend(ids)
 
 
 def enqueue_deliveries(ids: list[int], delay: timedelta | None = None) -> int:
@@ -138,16 +112,3 @@ def enqueue_deliveries(ids: list[int], delay: timedelta | None = None) -> int:
     except Exception as exc:  # Redis down: the change stands, the drain re-queues later.
         log.warning("could not queue %d webhook delivery job(s): %s", len(ids) - count, exc)
     return count
-
-
-def _deliver_in_process(response):
-    ids = g.pop("webhooks_to_deliver", None)
-    if ids:
-        from portal.webhooks.send import deliver_webhook
-
-        for delivery_id in ids:
-            try:
-                deliver_webhook(delivery_id)
-            except Exception as exc:  # recorded on the row; the page is not the place to fail
-                log.warning("in-process delivery of webhook %s failed: %s", delivery_id, exc)
-    return response

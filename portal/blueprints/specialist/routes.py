@@ -265,7 +265,7 @@ def reject_request(consultation_id: int):
     if form.validate_on_submit():
         try:
             consultation = requests_service.reject_request(current_user, consultation_id, form.reason.data)
-            username = consultation.client.username
+            username = consultation.client.label
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -290,6 +290,24 @@ def _accepted_or_back(consultation_id: int):
     return consultation, None
 
 
+def _change_accepted(form, change):
+    """Run `change()` (a lifecycle service; what it returns is what the page says afterwards) and commit.
+
+    Returns (its result, None) when done; (None, None) when refused with a message next to a field of `form`
+    (the page is shown again); (None, a redirect) when refused for the consultation itself (its message flashed,
+    back to the accepted consultations)."""
+    try:
+        done = change()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if form.apply_domain_error(error):
+            return None, None
+        flash(error.message, "error")
+        return None, redirect(url_for(".consultations", status="accepted"), 303)
+    return done, None
+
+
 @bp.route("/consultations/<id:consultation_id>/move", methods=["GET", "POST"])
 @role_required("specialist")
 def move_consultation(consultation_id: int):
@@ -299,17 +317,18 @@ def move_consultation(consultation_id: int):
         return back
     form = MoveForm()
     if form.validate_on_submit():
-        try:
-            consultation = lifecycle.move_consultation(current_user, consultation_id, int(form.slot_id.data))
-            username, week = consultation.client.username, _week_of(consultation.slot.starts_at)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            if not form.apply_domain_error(error):
-                flash(error.message, "error")
-                return redirect(url_for(".consultations", status="accepted"), 303)
+
+        def move():
+            moved = lifecycle.move_consultation(current_user, consultation_id, int(form.slot_id.data))
+            return moved.client.label, _week_of(moved.slot.starts_at)
+
+        done, back = _change_accepted(form, move)
+        if back is not None:
+            return back
+        if done is None:
             consultation = access.get_own_request_or_404(current_user, consultation_id)
         else:
+            username, week = done
             flash(
                 _("The consultation with %(username)s is moved; they have been emailed.", username=username), "success"
             )
@@ -340,17 +359,17 @@ def cancel_consultation(consultation_id: int):
         return back
     form = CancelConsultationForm()
     if form.validate_on_submit():
-        try:
-            consultation = lifecycle.cancel_by_specialist(
+
+        def cancel():
+            cancelled = lifecycle.cancel_by_specialist(
                 current_user, consultation_id, form.reason.data, form.remove_slot.data
             )
-            username = consultation.client.username
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            if not form.apply_domain_error(error):
-                flash(error.message, "error")
-                return redirect(url_for(".consultations", status="accepted"), 303)
+            return cancelled.client.label
+
+        username, back = _change_accepted(form, cancel)
+        if back is not None:
+            return back
+        if username is None:
             consultation = access.get_own_request_or_404(current_user, consultation_id)
         else:
             flash(
