@@ -4,9 +4,10 @@ A feed is bounded whatever the history: it starts 30 days back (by the slot's st
 by the time they were cancelled) and holds at most MAX_EVENTS events, the upcoming ones soonest first and then
 the most recent past ones. Each feed is two SQL statements (the owner, then its rows), read as column tuples.
 
-The rows become `entries`: everything an event shows, as plain values. The ETag is a digest of the entries,
-so a calendar app polling an unchanged feed gets its 304 without a calendar being built; `icalendar` only
-renders the body when it changed, and keeps it (feed_body) for the apps that poll without the ETag.
+The ETag is a digest of the rows (with which have started, and the owner's names), so a calendar app polling an
+unchanged feed gets its 304 without an event being made. Only when the body is not kept already do the rows
+become `entries` (everything an event shows, as plain values) and `icalendar` render them; the body is then
+kept under its ETag (feed_body) for the apps that poll without it.
 """
 
 import hashlib
@@ -135,15 +136,25 @@ class SlotEntry(NamedTuple):
         return slot_event(self.slot, pending=self.pending, changed=self.changed)
 
 
-def feed_entries(user: User, now: datetime) -> list:
-    """What the feed of `user` shows at `now`, in order: two SQL statements with the owner's."""
-    since = now - timedelta(days=FEED_DAYS)
-    return specialist_entries(user, now, since) if user.role == "specialist" else client_entries(user, now, since)
+def feed_rows(user: User, now: datetime) -> list[tuple]:
+    """The rows the feed of `user` is made from at `now`, as plain tuples: one SQL statement."""
+    statement = _specialist_stmt() if user.role == "specialist" else _client_stmt()
+    params = {"user_id": user.id, "now": now, "since": now - timedelta(days=FEED_DAYS), "limit": MAX_EVENTS}
+    return [tuple(row) for row in db.session.execute(statement, params)]
 
 
-def feed_etag(user: User, entries: list) -> str:
-    """A digest of everything the body is made from (the body is a function of these alone)."""
-    made_of = (FEED_FORMAT, current_app.config["PUBLIC_URL"], user.locale, user.username, entries)
+def feed_entries(user: User, rows: list[tuple], now: datetime) -> list:
+    """What the feed shows, in order, made from its rows."""
+    return specialist_entries(user, rows, now) if user.role == "specialist" else client_entries(user, rows, now)
+
+
+def feed_etag(user: User, rows: list[tuple], now: datetime) -> str:
+    """A digest of everything the body is made from: the rows, which of them have started (a request still
+    pending then has expired), and the owner's names and language. The body is a function of these alone."""
+    start = SPECIALIST_START if user.role == "specialist" else CLIENT_START
+    started = sum(1 for row in rows if row[start] <= now)
+    made_of = (FEED_FORMAT, current_app.config["PUBLIC_URL"], user.locale, user.username, user.email)
+    made_of += (user.display_name, started, rows)
     return hashlib.sha256(repr(made_of).encode()).hexdigest()[:40]
 
 
@@ -158,11 +169,11 @@ def feed_ics(user: User, entries: list) -> bytes:
     return cal.to_ical()
 
 
-def feed_body(user: User, entries: list, etag: str) -> bytes:
-    """The body for this ETag. Rendering is what a feed costs, so each one is kept for FEED_KEEP_SECONDS: apps
-    polling an unchanged feed without its ETag get the same bytes without a calendar being built. The ETag is
-    the digest of everything the body is made from, so a change is a new key, never a stale body."""
-    return remembered(f"feed:{etag}", FEED_KEEP_SECONDS, lambda: feed_ics(user, entries))
+def feed_body(user: User, rows: list[tuple], now: datetime, etag: str) -> bytes:
+    """The body for this ETag. Making the events and rendering them is what a feed costs, so each body is kept
+    for FEED_KEEP_SECONDS: apps polling an unchanged feed without its ETag get the same bytes without either.
+    The ETag is the digest of everything the body is made from, so a change is a new key, never a stale body."""
+    return remembered(f"feed:{etag}", FEED_KEEP_SECONDS, lambda: feed_ics(user, feed_entries(user, rows, now)))
 
 
 def _nearest_first(starts_at, now):
@@ -175,6 +186,8 @@ def _nearest_first(starts_at, now):
 
 
 SLOT_COLUMNS = (Slot.id, Slot.starts_at, Slot.ends_at, Slot.note, Slot.created_at)
+# Where the slot's start is in the rows of each statement.
+SPECIALIST_START, CLIENT_START = 1, 6
 
 
 @cache
@@ -216,13 +229,11 @@ def _specialist_stmt():
     )
 
 
-def specialist_entries(user: User, now: datetime, since: datetime) -> list:
+def specialist_entries(user: User, rows: list[tuple], now: datetime) -> list:
     """Booked slots CONFIRMED (the client named), slots with waiting requests TENTATIVE, free ones TRANSPARENT."""
-    params = {"user_id": user.id, "now": now, "since": since, "limit": MAX_EVENTS}
-    rows = db.session.execute(_specialist_stmt(), params).all()
     me = Person(user.username, user.email, user.display_name)
     entries = []
-    for row in sorted(rows, key=lambda row: (row[1], row[0])):
+    for row in sorted(rows, key=lambda row: (row[SPECIALIST_START], row[0])):
         slot, slot_updated, pending, touched = SlotPart(*row[:5]), *row[5:8]
         booked_id, booked_created, booked_updated, *client = row[8:]
         if booked_id is not None:
@@ -270,13 +281,11 @@ def _client_stmt():
     )
 
 
-def client_entries(user: User, now: datetime, since: datetime) -> list:
+def client_entries(user: User, rows: list[tuple], now: datetime) -> list:
     """Pending requests TENTATIVE, accepted consultations CONFIRMED, cancelled (and expired) ones CANCELLED."""
-    params = {"user_id": user.id, "now": now, "since": since, "limit": MAX_EVENTS}
-    rows = db.session.execute(_client_stmt(), params).all()
     me = Person(user.username, user.email, user.display_name)
     entries = []
-    for row in sorted(rows, key=lambda row: (row[6], row[0])):
+    for row in sorted(rows, key=lambda row: (row[CLIENT_START], row[0])):
         ident, created, updated, accepted_at, status = row[:5]
         slot, slot_updated, specialist = SlotPart(*row[5:10]), row[10], Person(*row[11:])
         changed = max(updated, slot_updated)

@@ -103,6 +103,7 @@ def email_kind_label(kind: str) -> str:
         "webhook_disabled": _l("Webhook disabled"),
         "two_factor_on": _l("Two-factor authentication on"),
         "two_factor_off": _l("Two-factor authentication off"),
+        "recovery_codes_new": _l("New recovery codes"),
     }
     found = words.get(kind)
     return str(found) if found is not None else kind.replace("_", " ").capitalize()

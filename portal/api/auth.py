@@ -6,7 +6,7 @@ CSRF token is needed because nothing a browser sends by itself (cookies) can aut
 
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_smorest import Blueprint, abort
 
 from portal.api import tokens
@@ -27,7 +27,8 @@ def bearer_token() -> str | None:
 
 
 def authenticate() -> None:
-    """Before every operation: a working token (401), within its rate limit (429), of an unblocked user (403)."""
+    """Before every operation: a working token (401), within its rate limit (429), of an unblocked user (403)
+    who, as an admin where ADMIN_REQUIRE_2FA is on, has two-factor authentication (403)."""
     use_request_language()
     token = tokens.find_active(bearer_token() or "")
     if token is None:
@@ -39,6 +40,9 @@ def authenticate() -> None:
         abort(429, headers={"Retry-After": str(wait)})
     if user.is_blocked:
         abort(403, detail=_("Your account is blocked"))
+    if user.role == "admin" and current_app.config["ADMIN_REQUIRE_2FA"] and not user.has_two_factor:
+        # As on the pages: such an admin reaches nothing but the set-up page, whatever their tokens.
+        abort(403, detail=_("Administrators must turn on two-factor authentication before anything else."))
     tokens.touch(token, utcnow())
     g.api_user = user
 

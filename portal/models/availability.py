@@ -3,7 +3,19 @@
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ColumnElement, Date, ForeignKey, Index, SmallInteger, String, bindparam, select
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    and_,
+    bindparam,
+    literal,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import func
@@ -105,13 +117,41 @@ def _rule(column, default: int) -> ColumnElement[int]:
     return func.coalesce(chosen, default)
 
 
+def _starts_within_notice(notice_hours) -> ColumnElement[bool]:
+    """The notice rule itself: a slot starting no later than `notice_hours` (SQL) after `now` (bound)."""
+    now = bindparam("now", type_=Slot.starts_at.type)
+    return Slot.starts_at <= plus_hours(now, notice_hours)
+
+
+def _starts_beyond_horizon(horizon_days) -> ColumnElement[bool]:
+    """The horizon rule itself: a slot starting more than `horizon_days` (SQL) after `now` (bound)."""
+    now = bindparam("now", type_=Slot.starts_at.type)
+    return Slot.starts_at > plus_hours(now, horizon_days * 24)
+
+
 def too_soon() -> ColumnElement[bool]:
     """Whether each slot starts sooner than its specialist's minimum notice after `now` (bound)."""
-    now = bindparam("now", type_=Slot.starts_at.type)
-    return Slot.starts_at <= plus_hours(now, _rule(Availability.notice_hours, DEFAULT_NOTICE_HOURS))
+    return _starts_within_notice(_rule(Availability.notice_hours, DEFAULT_NOTICE_HOURS))
 
 
 def too_late() -> ColumnElement[bool]:
     """Whether each slot starts beyond its specialist's booking horizon after `now` (bound): not open yet."""
+    return _starts_beyond_horizon(_rule(Availability.horizon_days, DEFAULT_HORIZON_DAYS))
+
+
+def within_window() -> ColumnElement[bool]:
+    """Not too_soon() and not too_late(), written for lists that walk slots in time order: the rules of a
+    specialist's Availability row as an anti-join, and the widest horizon (the default, also the largest a
+    specialist may set) as a plain bound. PostgreSQL estimates the number of rows of this form well, so it walks
+    the slots' time index instead of collecting and sorting every future slot of the specialists asked for."""
     now = bindparam("now", type_=Slot.starts_at.type)
-    return Slot.starts_at > plus_hours(now, _rule(Availability.horizon_days, DEFAULT_HORIZON_DAYS) * 24)
+    outside = (
+        select(Availability.specialist_id)
+        .where(
+            Availability.specialist_id == Slot.specialist_id,
+            _starts_within_notice(Availability.notice_hours) | _starts_beyond_horizon(Availability.horizon_days),
+        )
+        .correlate(Slot)
+        .exists()
+    )
+    return and_(Slot.starts_at <= plus_hours(now, literal(DEFAULT_HORIZON_DAYS * 24)), ~outside)

@@ -110,6 +110,17 @@ Index(
     sqlite_where=text("role = 'specialist'"),
 )
 
+# The Specialty select (each specialty of active specialists once, ignoring case) and the specialty filter read
+# this index alone: a specialist's row is in it while they can be booked.
+ACTIVE_SPECIALIST_SQL = "role = 'specialist' AND is_blocked IS false AND confirmed_at IS NOT NULL"
+Index(
+    "ix_users_active_specialty",
+    func.lower(User.specialty),
+    User.specialty,
+    postgresql_where=text(ACTIVE_SPECIALIST_SQL),
+    sqlite_where=text(ACTIVE_SPECIALIST_SQL),
+)
+
 # Substring search (ILIKE '%…%'): the admins' user search, the clients' specialist and specialty filters.
 # Trigram GIN indexes on PostgreSQL (extension pg_trgm, migration 0002); plain indexes elsewhere.
 for _column in (User.username, User.email, User.display_name, User.specialty):

@@ -163,6 +163,15 @@ def turn_off(user: User, code: str, address: str, devices: Devices = NO_DEVICES)
     queue_email(user, "two_factor_off", changed_at=utcnow(), by_admin=False, link=page_path("auth.two_factor"))
 
 
+def replace_recovery_codes(user: User, code: str, address: str, devices: Devices = NO_DEVICES) -> list[str]:
+    """Ten new recovery codes after a current code (or a recovery code); the old ones stop working. Returns the
+    codes to show once (caller commits); the owner is emailed."""
+    check_code(user, code, address, devices)
+    codes = _new_recovery_codes(user)
+    queue_email(user, "recovery_codes_new", changed_at=utcnow(), link=page_path("auth.two_factor"))
+    return codes
+
+
 def remaining_recovery_codes(user: User) -> int:
     """How many recovery codes the user has not used."""
     return len(

@@ -3,11 +3,13 @@ no CSRF token for bearer requests, the last-used time written at most once a min
 
 from datetime import UTC, datetime, timedelta
 
+import pyotp
 import pytest
 
 from portal import create_app
 from portal.extensions import db as _db
 from portal.models import ApiToken, Consultation, User
+from portal.services import two_factor
 from tests.api.conftest import PROBLEM, assert_problem, make_token
 from tests.conftest import PortalClient
 from tests.factories import make_slot, make_user
@@ -169,3 +171,27 @@ def test_a_bug_is_a_problem_too_never_an_html_page(api, monkeypatch, caplog):
     body = assert_problem(api.post(f"/api/v1/slots/{slot.id}/request", make_token(make_user("client"))), 500)
     assert "Something went wrong" in body["detail"]
     assert "unexpected error in the API" in caplog.text
+
+
+def test_admin_require_2fa_holds_back_an_admin_token_until_two_factor_is_on(api, app, clock, monkeypatch):
+    monkeypatch.setitem(app.config, "ADMIN_REQUIRE_2FA", True)
+    clock.set(datetime(2026, 12, 9, 10, 0, 7, tzinfo=UTC))
+    root = make_user("admin", username="root")
+    maria = make_user("client", username="maria")
+    root_token, maria_token = make_token(root), make_token(maria)
+    body = assert_problem(api.get("/api/v1/admin/users", root_token), 403)
+    assert body["detail"] == "Administrators must turn on two-factor authentication before anything else."
+    refused = api.post(f"/api/v1/admin/users/{maria.id}/block", root_token, json={"reason": "spam"})
+    assert_problem(refused, 403)
+    _db.session.expire_all()
+    assert not _db.session.get(User, maria.id).is_blocked
+    # Clients are not held back.
+    assert api.get("/api/v1/slots", maria_token).status_code == 200
+    # Once the admin has turned it on, the same token works.
+    secret = two_factor.new_secret()
+    two_factor.turn_on(_db.session.get(User, root.id), secret, pyotp.TOTP(secret).at(clock()))
+    _db.session.commit()
+    assert api.get("/api/v1/admin/users", root_token).status_code == 200
+    monkeypatch.setitem(app.config, "ADMIN_REQUIRE_2FA", False)
+    other = make_user("admin", username="other")
+    assert api.get("/api/v1/admin/users", make_token(other)).status_code == 200

@@ -111,7 +111,7 @@ def test_specialist_week(page, db, clock, rq_worker, mail):
     cleo = rows.filter(has_text="cleo")
     cleo.get_by_label("Reason").fill("Away that day")
     cleo.get_by_role("button", name="Reject").click()
-    expect(page.locator(".alert-success")).to_contain_text("You rejected the request of cleo.")
+    expect(page.locator(".alert-success")).to_contain_text("You rejected the request of @cleo.")
     expect(rows).to_have_count(1)
     page.get_by_role("link", name="Accepted").click()
     expect(rows).to_have_count(1)

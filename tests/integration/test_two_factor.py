@@ -168,6 +168,46 @@ def test_turning_it_off_needs_a_code_and_emails_the_owner(client, auth, anna, cl
     auth.login_as(anna)  # the password alone again
 
 
+def test_new_recovery_codes_replace_the_old_ones_after_a_code(client, auth, anna, clock):
+    clock.set(T0)
+    auth.login_as(anna)
+    secret, old = turn_on(client, clock)
+    page = client.get("/profile/two-factor").get_data(as_text=True)
+    assert 'action="/profile/two-factor/recovery-codes"' in page and "New recovery codes" in page
+    # A wrong code, or none: the page again with the message next to the field, the old codes kept.
+    for typed, message in (("111111", WRONG), ("", "This field is required.")):
+        refused = client.submit("/profile/two-factor/recovery-codes", {"current_code": typed}, "/profile/two-factor")
+        body = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and message in body and 'id="current_code-error"' in body
+    hashes = set(_db.session.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == anna.id)))
+    assert len(hashes) == 10
+    clock.set(T0 + timedelta(minutes=1))
+    done = client.submit(
+        "/profile/two-factor/recovery-codes", {"current_code": pyotp.TOTP(secret).at(clock())}, "/profile/two-factor"
+    )
+    body = done.get_data(as_text=True)
+    assert done.status_code == 200 and "The old ones no longer work." in body
+    new = RECOVERY_RE.findall(body)
+    assert len(new) == 10 and not set(new) & set(old)
+    _db.session.expire_all()
+    stored = set(_db.session.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == anna.id)))
+    assert len(stored) == 10 and not stored & hashes
+    assert kinds_of(anna) == ["two_factor_on", "recovery_codes_new"]
+    assert "Recovery codes left: 10." in client.get("/profile/two-factor").get_data(as_text=True)
+    auth.logout()
+    # An old code no longer logs in; a new one does.
+    password_step(client, anna)
+    assert client.submit("/login/code", {"code": old[0]}).status_code == 422
+    assert client.submit("/login/code", {"code": new[0]}).status_code == 302
+
+
+def test_new_recovery_codes_without_two_factor_go_to_the_set_up_page(client, auth, anna):
+    auth.login_as(anna)
+    response = client.submit("/profile/two-factor/recovery-codes", {"current_code": "123456"}, "/profile/two-factor")
+    assert response.status_code == 303 and response.headers["Location"] == "/profile/two-factor"
+    assert _db.session.scalars(select(RecoveryCode)).all() == []
+
+
 def test_admin_require_2fa_sends_admins_to_set_up_first(client, auth, app, clock, monkeypatch):
     monkeypatch.setitem(app.config, "ADMIN_REQUIRE_2FA", True)
     clock.set(T0)

@@ -90,6 +90,8 @@ EXPECTED = {
     # Set-up of two-factor authentication: a code is needed to turn it on (an empty one is refused).
     "auth.two_factor":        Access(GET=(LOGIN,     OK,        OK,         OK,         BLOCKED),
                                      POST=(LOGIN,    INVALID,   INVALID,    INVALID,    BLOCKED)),
+    # New recovery codes: for an account without two-factor authentication, back to its set-up page.
+    "auth.new_recovery_codes": Access(GET=NONE, POST=(LOGIN, BACK,      BACK,       BACK,       BLOCKED)),
     # The login's code step: without a password checked a moment ago, back to the login page.
     "auth.login_code":        Access(GET=(TO_LOGIN,  HOME,      HOME,       HOME,       BLOCKED),
                                      POST=(TO_LOGIN, HOME,      HOME,       HOME,       BLOCKED)),
@@ -457,6 +459,9 @@ NO_ROW_CHANGES |= {("auth.logout", "anonymous")}
 # Without a password checked a moment before, the code step sends back to the login page (its throttling and
 # its single-use codes are proven in tests/integration/test_two_factor.py).
 NO_ROW_CHANGES |= {("auth.login_code", "anonymous")}
+# Accounts of the matrix have no two-factor authentication: new recovery codes send to its set-up page (making
+# them is proven in tests/integration/test_two_factor.py).
+NO_ROW_CHANGES |= {("auth.new_recovery_codes", None)}
 # Forms whose filling is read off the page first: the set-up's code is made from the secret the page shows.
 FILLED_FROM_PAGE = {
     "auth.two_factor": lambda html: {

@@ -1,6 +1,7 @@
-"""The two-factor forms fed hostile input by Hypothesis: the set-up's code, the login's code step and the form that
-turns it off. Never a 5xx; a refused code writes nothing (no secret, no recovery code spent, no email); the right
-code does exactly what it should (and is undone before the next example)."""
+"""The two-factor forms fed hostile input by Hypothesis: the set-up's code, the login's code step, the form that
+turns it off and the one that makes new recovery codes. Never a 5xx; a refused code writes nothing (no secret,
+no recovery code spent, no email); the right code does exactly what it should (and is undone before the next
+example)."""
 
 import re
 from datetime import UTC, datetime
@@ -140,6 +141,38 @@ def test_turn_off(scene, tally, data):
         db.session.expire_all()
         assert not db.session.get(User, nina.id).has_two_factor
         assert db.session.scalar(select(func.count()).select_from(RecoveryCode)) == 0
+        db.session.execute(delete(OutboxEmail))
+        db.session.commit()
+        return
+    tally["refused"] += 1
+    assert response.status_code in (400, 422, 429), response.status_code
+    assert response.status_code == 400 or shows_form_error(response)
+    wrote_nothing_else(before, spare)
+
+
+@FUZZ
+@given(data=form({"current_code": CODES}))
+def test_new_recovery_codes(scene, tally, data):
+    nina, new_client = scene
+    db.session.execute(update(User).values(totp_secret=None, totp_enabled_at=None))  # logs in with the password
+    db.session.commit()
+    client = new_client(nina)
+    recovery = protect(nina.id)
+    throttle.clear_names(nina.username, nina.email)
+    code = data.get("current_code")
+    if code in (RIGHT, RECOVERY):
+        data["current_code"] = pyotp.TOTP(SECRET).at(NOW) if code == RIGHT else recovery
+    before, spare = fingerprint(), db.session.scalar(select(func.count()).select_from(RecoveryCode))
+    url = "/profile/two-factor/recovery-codes"
+    response, _ = Poster(client, "/profile/two-factor").post(url, data)
+    if response.status_code == 200:
+        tally["accepted"] += 1
+        codes = re.findall(r"<code>([0-9a-f]{5}-[0-9a-f]{5})</code>", response.get_data(as_text=True))
+        assert len(codes) == 10 and recovery not in codes
+        db.session.expire_all()
+        stored = db.session.scalars(select(RecoveryCode.code_hash)).all()
+        assert len(stored) == 10 and _code_hash(recovery.replace("-", "")) not in stored
+        assert db.session.scalars(select(OutboxEmail.kind)).all() == ["recovery_codes_new"]
         db.session.execute(delete(OutboxEmail))
         db.session.commit()
         return

@@ -7,13 +7,15 @@ from zoneinfo import ZoneInfo
 import flask_babel
 from flask import Response, render_template, stream_with_context
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.access import role_required
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.charts import Chart, Series, bar_chart
 from portal.blueprints.admin.export import consultations_csv
 from portal.blueprints.admin.forms import ExportForm
-from portal.blueprints.admin.insights import CANCELLATIONS, Figures, local_midnight, weekly_figures
+from portal.blueprints.admin.insights import CANCELLATIONS, KEEP_SECONDS, Figures, local_midnight, weekly_figures
+from portal.cache import remembered
 from portal.clock import utcnow
 from portal.i18n import gettext as _
 from portal.i18n import pgettext, when_text
@@ -114,13 +116,20 @@ def _dashboard_page(form: ExportForm, status: int = 200):
     figures = weekly_figures(now, zone)
     if status == 200:
         form.date_from.data, form.date_to.data = figures.weeks.mondays[0], now.astimezone(zone).date()
-    return render_template(
-        "admin/dashboard.html",
-        form=form,
-        charts=dashboard_charts(figures),
-        weeks=week_names(figures.weeks.mondays),
-        zone=zone.key,
-    ), status
+    return render_template("admin/dashboard.html", form=form, charts=_charts_html(figures), zone=zone.key), status
+
+
+def _charts_html(figures: Figures) -> Markup:
+    """The charts drawn for these figures in the current language. Drawing them is most of what the page costs,
+    so the HTML is kept as long as the figures are (for the other admins and reloads of that minute)."""
+    locale = str(flask_babel.get_locale())
+
+    def draw() -> bytes:
+        charts, weeks = dashboard_charts(figures), week_names(figures.weeks.mondays)
+        return render_template("admin/_charts.html", charts=charts, weeks=weeks).encode()
+
+    html = remembered(f"{figures.name}:html:{locale}", KEEP_SECONDS, draw).decode()
+    return Markup(html)  # noqa: S704 (the output of our own template, escaped by Jinja when it was drawn)
 
 
 @bp.route("")

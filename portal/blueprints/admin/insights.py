@@ -58,6 +58,7 @@ class Figures:
 
     weeks: Weeks
     counts: dict
+    name: str  # what the figures are kept under: the zone and the minute they were counted in
 
     def series(self, metric: str, key: str = "") -> list[int]:
         return self.counts.get((metric, key), [0] * len(self.weeks.mondays))
@@ -69,7 +70,7 @@ def weekly_figures(now: datetime, zone: ZoneInfo) -> Figures:
     weeks = weeks_until(now, zone)
     name = f"dashboard:{zone.key}:{now:%Y-%m-%dT%H:%M}"
     rows = json.loads(remembered(name, KEEP_SECONDS, lambda: json.dumps(_count(weeks, now)).encode()))
-    return Figures(weeks, {(metric, key): series for metric, key, series in rows})
+    return Figures(weeks, {(metric, key): series for metric, key, series in rows}, name)
 
 
 def _count(weeks: Weeks, now: datetime) -> list:

@@ -221,6 +221,17 @@ class TurnOnForm(PortalForm):
     submit = SubmitField(_l("Turn on"))
 
 
+class NewRecoveryCodesForm(PortalForm):
+    # Not `code`: it shares its page with the turn-off form, and each field needs an id of its own.
+    current_code = StringField(
+        _l("Code"),
+        validators=[InputRequired(), Length(max=32)],
+        description=_l("A code from your authenticator app, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+    submit = SubmitField(_l("New recovery codes"))
+
+
 class TurnOffForm(PortalForm):
     code = StringField(
         _l("Code"),

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from portal.access import home_endpoint, safe_next
 from portal.blueprints.auth import bp
-from portal.blueprints.auth.forms import CodeForm, TurnOffForm, TurnOnForm
+from portal.blueprints.auth.forms import CodeForm, NewRecoveryCodesForm, TurnOffForm, TurnOnForm
 from portal.blueprints.auth.sessions import start_session
 from portal.clock import utcnow
 from portal.devices import Devices, remember_device
@@ -93,29 +93,62 @@ def two_factor_page():
     ), status
 
 
-def _manage(user: User):
-    """Two-factor authentication is on: how many recovery codes are left, and the form that turns it off."""
-    form = TurnOffForm()
+def _with_code(field, check):
+    """Run `check()` (a service that checks the code typed in `field`) and commit: (200, its result). A wrong
+    code is shown next to the field, nothing kept: (422, None); too many failed attempts: (429, None)."""
+    try:
+        result = check()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        field.errors = [*field.errors, error.message]
+        return (429 if isinstance(error, two_factor.CodeThrottled) else 422), None
+    return 200, result
+
+
+def _manage(user: User, form: TurnOffForm | None = None, codes_form: NewRecoveryCodesForm | None = None):
+    """Two-factor authentication is on: how many recovery codes are left, the form that makes new ones, and the
+    form that turns it off (each posted on its own; the other shown empty)."""
+    form = form or TurnOffForm()
     status = 200
-    if form.validate_on_submit():
-        try:
-            two_factor.turn_off(user, form.code.data, _address(), Devices.from_request())
-            db.session.commit()
-        except two_factor.CodeThrottled as error:
-            db.session.rollback()
-            form.apply_domain_error(error)
-            status = 429
-        except DomainError as error:
-            db.session.rollback()
-            form.apply_domain_error(error)
-        else:
+    if codes_form is None and form.validate_on_submit():
+        status, _done = _with_code(
+            form.code, lambda: two_factor.turn_off(user, form.code.data, _address(), Devices.from_request())
+        )
+        if status == 200:
             flash(_("Two-factor authentication is off."), "success")
             return redirect(url_for("auth.profile"))
-    if status == 200 and form.errors:
+    codes_form = codes_form or NewRecoveryCodesForm(formdata=None)
+    if status == 200 and (form.errors or codes_form.errors):
         status = 422
     return render_template(
-        "auth/two_factor_on.html", form=form, remaining=two_factor.remaining_recovery_codes(user)
+        "auth/two_factor_on.html",
+        form=form,
+        codes_form=codes_form,
+        remaining=two_factor.remaining_recovery_codes(user),
     ), status
+
+
+@bp.route("/profile/two-factor/recovery-codes", methods=["POST"])
+@login_required
+def new_recovery_codes():
+    """Ten new recovery codes (the old ones stop working), shown once, after a code from the app."""
+    user = current_user._get_current_object()
+    if not user.has_two_factor:
+        return redirect(url_for("auth.two_factor"), code=303)
+    codes_form = NewRecoveryCodesForm()
+    if codes_form.validate_on_submit():
+        status, codes = _with_code(
+            codes_form.current_code,
+            lambda: two_factor.replace_recovery_codes(
+                user, codes_form.current_code.data, _address(), Devices.from_request()
+            ),
+        )
+        if status == 200:
+            return render_template("auth/recovery_codes.html", codes=codes, renewed=True)
+        page, _status = _manage(user, TurnOffForm(formdata=None), codes_form)
+        return page, status
+    return _manage(user, TurnOffForm(formdata=None), codes_form)
 
 
 def start_code_step(user: User, remember: bool, next_url: str | None):
@@ -158,17 +191,10 @@ def login_code():
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            used = two_factor.check_code(user, form.code.data, _address(), Devices.from_request())
-            db.session.commit()
-        except two_factor.CodeThrottled as error:
-            db.session.rollback()
-            form.apply_domain_error(error)
-            status = 429
-        except DomainError as error:
-            db.session.rollback()
-            form.apply_domain_error(error)
-        else:
+        status, used = _with_code(
+            form.code, lambda: two_factor.check_code(user, form.code.data, _address(), Devices.from_request())
+        )
+        if status == 200:
             session.pop(PENDING, None)
             start_session(user, remember=pending.get("remember", False))
             if used == "recovery":

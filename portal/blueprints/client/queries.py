@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.models import Consultation, Slot, User
-from portal.models.availability import too_late, too_soon
+from portal.models.availability import within_window
 from portal.models.slot import if_accepted, is_cancellable, shown_status
 from portal.pagination import Page, keyset_page, ordered
 from portal.rows import WithSpecialist
@@ -53,13 +53,13 @@ def offered(specialist=User) -> ColumnElement[bool]:
     nobody, its specialist active. `specialist` is the slot's User in the statement (joined, or correlated).
 
     Every list of free times filters with it: the slot finder, a profile's times, the directory's next free time,
-    the API's slot list; the booking page and the request service ask too_soon/too_late of the same module.
+    the API's slot list; the booking page and the request service ask too_soon/too_late, of which within_window is
+    the form for lists (portal/models/availability.py).
     """
     return and_(
         Slot.deleted_at.is_(None),
         Slot.starts_at > bindparam("now", type_=Slot.starts_at.type),
-        ~too_soon(),
-        ~too_late(),
+        within_window(),
         ~booked(),
         specialist.is_active_specialist,
     )

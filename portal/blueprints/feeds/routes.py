@@ -4,7 +4,7 @@ from flask import Response, abort, request
 
 from portal.blueprints.feeds import bp
 from portal.clock import utcnow
-from portal.feeds import feed_body, feed_entries, feed_etag, feed_owner
+from portal.feeds import feed_body, feed_etag, feed_owner, feed_rows
 
 HEADERS = {
     "Cache-Control": "private, max-age=300",
@@ -22,12 +22,13 @@ def feed(token: str):
     owner = feed_owner(token)
     if owner is None:
         abort(404)
-    entries = feed_entries(owner, utcnow())
-    etag = feed_etag(owner, entries)
+    now = utcnow()
+    rows = feed_rows(owner, now)
+    etag = feed_etag(owner, rows, now)
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304, headers=HEADERS)
     else:
-        body = feed_body(owner, entries, etag)
+        body = feed_body(owner, rows, now, etag)
         response = Response(body, content_type="text/calendar; charset=utf-8", headers=HEADERS)
     response.set_etag(etag)
     return response
