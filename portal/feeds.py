@@ -17,12 +17,12 @@ from functools import cache
 from typing import NamedTuple
 
 from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from portal.cache import remembered
 from portal.extensions import db
+from portal.i18n import force_locale
 from portal.i18n import gettext as _
 from portal.ics import calendar, consultation_event, slot_event, utc_zone
 from portal.models import Consultation, Slot, User

@@ -1,12 +1,17 @@
 """Shared form pieces: a base form that refuses control characters, the empty CSRF form, the Specialty select."""
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from flask import flash, redirect
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
+from portal.services.errors import DomainError
 
 # NUL and other control characters are refused in every text field (PostgreSQL cannot store NUL).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -48,6 +53,29 @@ class PortalForm(FlaskForm):
             return False
         field.errors = [*field.errors, error.message]
         return True
+
+    def commit(self, change: Callable[[], object], back: str) -> "Outcome":
+        """Run `change()` (a service call) and commit. A refusal is rolled back and shown next to its field of this
+        form (the view shows the page again), or, naming none, flashed with a redirect to `back`."""
+        try:
+            value = change()
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            if self.apply_domain_error(error):
+                return Outcome(done=False)
+            flash(str(error.message), "error")
+            return Outcome(done=False, response=redirect(back, 303))
+        return Outcome(done=True, value=value)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `PortalForm.commit` did: done (with the service's value), or refused (with a redirect when flashed)."""
+
+    done: bool
+    value: object = None
+    response: object = None
 
 
 class EmptyForm(PortalForm):

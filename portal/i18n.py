@@ -1,8 +1,10 @@
 """Language and time zone of each request, and the one way dates, times and time zones are shown to people."""
 
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from functools import cache, lru_cache
 from importlib.resources import files
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, available_timezones
 
 import flask_babel
@@ -126,20 +128,56 @@ def zone_region(name: str) -> str:
     return name.partition("/")[0]
 
 
-def translations():
-    """The current catalogue: flask_babel.get_translations(), looked up once per request and language.
+class Language(NamedTuple):
+    """What this request shows people in: its language's code, its catalogue and the viewer's zone."""
 
-    Keyed by get_locale() on `g`, so force_locale (emails in the recipient's language) finds its own. Pages make
-    40–100 translation calls; Flask-Babel's own lookup per call costs several times more than this one.
+    code: str
+    catalogue: object
+    zone: ZoneInfo
+
+
+_LANGUAGE = "portal_language"  # on g: the request's Language, until force_locale or refresh changes it
+
+
+def language() -> Language:
+    """The current language (code, catalogue) and the viewer's zone, found once per request and remembered on `g`.
+
+    Pages make 40–100 translation calls and show dozens of times; Flask-Babel finds its request context and
+    settings again on each of them. force_locale and refresh below forget what is remembered.
     """
-    if not has_app_context():
-        return get_translations()
-    key = str(get_locale())
-    catalogues = g.setdefault("portal_catalogues", {})
-    found = catalogues.get(key)
+    if not has_app_context():  # no request, no app: untranslated text (Flask-Babel's null catalogue), UTC
+        return Language(str(get_locale()), get_translations(), ZoneInfo("UTC"))
+    found = g.get(_LANGUAGE)
     if found is None:
-        found = catalogues[key] = get_translations()
+        found = Language(str(get_locale()), get_translations(), ZoneInfo(str(get_timezone())))
+        setattr(g, _LANGUAGE, found)
     return found
+
+
+@contextmanager
+def force_locale(locale: str):
+    """flask_babel.force_locale (an email in its recipient's language), the remembered language following it."""
+    saved = g.pop(_LANGUAGE, None) if has_app_context() else None
+    try:
+        with flask_babel.force_locale(locale):
+            yield
+    finally:
+        if has_app_context():
+            g.pop(_LANGUAGE, None)
+            if saved is not None:
+                setattr(g, _LANGUAGE, saved)
+
+
+def refresh() -> None:
+    """flask_babel.refresh (the language or zone chosen anew), forgetting the remembered one."""
+    flask_babel.refresh()
+    if has_app_context():
+        g.pop(_LANGUAGE, None)
+
+
+def translations():
+    """The current catalogue, as flask_babel.get_translations() gives it, found once per request and language."""
+    return language().catalogue
 
 
 def gettext(string: str, **variables) -> str:
@@ -192,7 +230,7 @@ DATE_FORMATS = {"datetime": "EEE, d MMM y, HH:mm", "date": "EEE, d MMM y", "time
 
 def _viewer_zone() -> ZoneInfo:
     """The zone Flask-Babel selected for this request (the viewer's), as a zoneinfo zone."""
-    return ZoneInfo(str(get_timezone()))
+    return language().zone
 
 
 def to_local(value: datetime, tz: str | None = None) -> datetime:
@@ -211,7 +249,7 @@ def when_text(value: datetime | date | time, kind: str = "datetime", tz: str | N
     """
     if isinstance(value, datetime):
         value = to_local(value, tz).replace(tzinfo=None)  # the wall-clock reading is all the formats show
-    return _formatted(value, kind, str(get_locale()))
+    return _formatted(value, kind, language().code)
 
 
 _FORMATTERS = {
@@ -237,7 +275,7 @@ def time_tag(value: datetime | None, kind: str = "datetime", tz: str | None = No
     if value is None:
         return Markup("")
     local = to_local(value, tz)
-    return TIME_TAG % (iso_minutes(local), _formatted(local.replace(tzinfo=None), kind, str(get_locale())))
+    return TIME_TAG % (iso_minutes(local), _formatted(local.replace(tzinfo=None), kind, language().code))
 
 
 def day_tag(value: date) -> Markup:
@@ -256,7 +294,7 @@ def _range_text(first: date, last: date, locale: str) -> str:
 
 def date_range_text(first: date, last: date) -> str:
     """Two days as one range in the viewer's language: "30 Nov – 6 Dec 2026", "7–13 дек. 2026 г."."""
-    return _range_text(first, last, str(get_locale()))
+    return _range_text(first, last, language().code)
 
 
 def minutes_text(minutes: int) -> str:

@@ -4,10 +4,10 @@ One home for each, in the current language; templates reach them as globals of t
 """
 
 from flask import Flask, g, has_app_context
-from flask_babel import get_locale
 from markupsafe import Markup
 
 from portal.i18n import gettext as _
+from portal.i18n import language
 from portal.i18n import lazy_gettext as _l
 from portal.models.user import person_label
 
@@ -33,7 +33,7 @@ def person(value, username: str | None = None) -> str:
 
 def status_labels() -> dict:
     """The status words people see, in the current language (SPEC §10); built once per request and language."""
-    locale = str(get_locale())
+    locale = language().code
     cache = g.setdefault("status_labels", {}) if has_app_context() else {}
     if locale not in cache:
         cache[locale] = {

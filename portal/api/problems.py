@@ -10,12 +10,11 @@ from http import HTTPStatus
 
 import marshmallow as ma
 from flask import current_app, g, request
-from flask_babel import refresh
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
-from portal.i18n import LANGUAGES
+from portal.i18n import LANGUAGES, refresh
 from portal.i18n import gettext as _
 from portal.services import booking, moderation
 from portal.services.errors import DomainError, StateConflict

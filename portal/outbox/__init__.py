@@ -10,11 +10,10 @@ import logging
 from datetime import datetime
 
 from flask import Flask, current_app
-from flask_babel import force_locale
 
 from portal import after_commit
 from portal.extensions import db
-from portal.i18n import format_for_recipient
+from portal.i18n import force_locale, format_for_recipient
 from portal.models import OutboxEmail, User
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,5 @@
 """Booking from the client's side: request a slot, cancel a consultation (not inside the specialist's cutoff)."""
 
-from flask_babel import force_locale
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -8,6 +7,7 @@ from sqlalchemy.orm import joinedload
 from portal.access import get_own_consultation_or_404
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.i18n import force_locale
 from portal.i18n import lazy_gettext as _l
 from portal.ics import consultation_ics
 from portal.models import ACTIVE_STATUSES, CANCEL_REASONS, MESSAGE_MAX, Availability, Consultation, Slot, User

@@ -8,12 +8,12 @@ time to another: portal/services/slots.py tells the order), then the consultatio
 from itertools import groupby
 
 from flask import abort
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from portal.access import get_own_consultation_or_404, own_request_slot_id_or_404
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.i18n import force_locale
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.ics import cancellations_ics, consultation_ics

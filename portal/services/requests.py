@@ -3,13 +3,13 @@
 from datetime import datetime
 
 from flask import abort
-from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.access import own_request_slot_id_or_404
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.i18n import force_locale
 from portal.i18n import gettext as _
 from portal.ics import consultation_ics
 from portal.models import Consultation, Slot, User

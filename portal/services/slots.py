@@ -22,7 +22,6 @@ make two inserts wait for each other ("deadlock detected while checking exclusio
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -30,8 +29,8 @@ from sqlalchemy.orm import joinedload
 from portal.access import get_own_slot_or_404
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.i18n import force_locale, when_text, zone_label
 from portal.i18n import gettext as _
-from portal.i18n import when_text, zone_label
 from portal.ics import consultation_ics
 from portal.models import ACTIVE_STATUSES, Consultation, Slot, User
 from portal.outbox import queue_email

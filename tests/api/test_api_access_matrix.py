@@ -184,7 +184,9 @@ def build(world, row: Row, variant: str | None, actor_id: int | None) -> int | N
     others = SimpleNamespace(
         client=_db.session.get(User, world.other_client), specialist=_db.session.get(User, world.other_specialist)
     )
-    slot = lambda specialist: make_slot(specialist, starts_in=timedelta(days=2, hours=next(world.counter)))  # noqa: E731
+    # On the hour, 45 minutes: a slot never runs over midnight (its edit would be refused), whatever the clock says.
+    first_hour = (utcnow() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    slot = lambda specialist: make_slot(specialist, starts_at=first_hour + timedelta(hours=next(world.counter)))  # noqa: E731
     if row.obj == "slot":
         return slot(actor if own else others.specialist).id
     if row.obj == "consultation":

@@ -4,9 +4,9 @@ that people wrote, set apart as a quotation wherever an email carries it."""
 from datetime import UTC, datetime
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import select
 
+from portal.i18n import force_locale
 from portal.models import OutboxEmail
 from portal.outbox import queue_email
 from tests.factories import make_consultation, make_slot, make_user

@@ -2,10 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
-from flask_babel import force_locale
 from icalendar import Calendar
 
 from portal.clock import utcnow
+from portal.i18n import force_locale
 from portal.ics import consultation_ics
 from tests.factories import make_consultation, make_slot, make_user
 

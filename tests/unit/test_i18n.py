@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
-from flask_babel import force_locale
 
-from portal.i18n import time_tag
+from portal.i18n import force_locale, time_tag
 from portal.words import status_labels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,3 +151,18 @@ def test_row_url_builds_the_same_urls_as_url_for(app):
         ]:
             for ident in (1, 42, 2147483647):
                 assert row_url(endpoint, param).format(ident) == url_for(endpoint, **{param: ident})
+
+
+def test_the_portal_switches_language_only_through_its_own_force_locale():
+    """portal.i18n.force_locale and refresh keep the request's remembered language right; Flask-Babel's own would
+    leave it behind, so no module of the portal or its jobs calls them."""
+    root = Path(__file__).resolve().parents[2]
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("portal", "jobs")
+        for path in sorted((root / folder).rglob("*.py"))
+        if path.name != "i18n.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"flask_babel\b.*\b(force_locale|refresh)\b", line)
+    ]
+    assert found == []

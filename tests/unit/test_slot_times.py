@@ -5,11 +5,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask_babel import force_locale
 
 from portal.blueprints.specialist.queries import SlotRow
 from portal.blueprints.specialist.week import build_week, local_midnight, parse_week, week_param
-from portal.i18n import date_range_text
+from portal.i18n import date_range_text, force_locale
 from portal.models import Slot
 from portal.services.errors import DomainError
 from portal.services.slots import local_instant, resulting_times, span_text

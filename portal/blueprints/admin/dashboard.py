@@ -18,7 +18,7 @@ from portal.blueprints.admin.insights import CANCELLATIONS, KEEP_SECONDS, Figure
 from portal.cache import remembered
 from portal.clock import utcnow
 from portal.i18n import gettext as _
-from portal.i18n import pgettext, when_text
+from portal.i18n import language, pgettext, when_text
 from portal.words import reason_labels
 
 
@@ -122,7 +122,7 @@ def _dashboard_page(form: ExportForm, status: int = 200):
 def _charts_html(figures: Figures) -> Markup:
     """The charts drawn for these figures in the current language. Drawing them is most of what the page costs,
     so the HTML is kept as long as the figures are (for the other admins and reloads of that minute)."""
-    locale = str(flask_babel.get_locale())
+    locale = language().code
 
     def draw() -> bytes:
         charts, weeks = dashboard_charts(figures), week_names(figures.weeks.mondays)

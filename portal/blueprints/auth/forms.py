@@ -229,7 +229,7 @@ class NewRecoveryCodesForm(PortalForm):
         description=_l("A code from your authenticator app, or one of your recovery codes."),
         render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
     )
-    submit = SubmitField(_l("New recovery codes"))
+    make_codes = SubmitField(_l("New recovery codes"))  # not `submit`: its id would be the turn-off button's
 
 
 class TurnOffForm(PortalForm):

@@ -128,18 +128,16 @@ def cancel(consultation_id: int):
         return redirect(url_for("client.consultations"), 303)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
-            booking.cancel_consultation(current_user, consultation.id, form.reason.data, form.comment.data)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            if not form.apply_domain_error(error):
-                flash(str(error.message), "error")
-                return redirect(url_for("client.consultations"), 303)
-            consultation = access.get_own_consultation_or_404(current_user, consultation_id)
-        else:
+        outcome = form.commit(
+            lambda: booking.cancel_consultation(current_user, consultation.id, form.reason.data, form.comment.data),
+            url_for("client.consultations"),
+        )
+        if outcome.response:
+            return outcome.response
+        if outcome.done:
             flash(_("The consultation is cancelled. The specialist has been told."), "success")
             return redirect(url_for("client.consultations"), 303)
+        consultation = access.get_own_consultation_or_404(current_user, consultation_id)
     status = 422 if form.errors else 200
     return render_template("client/cancel.html", form=form, consultation=consultation), status
 
@@ -158,17 +156,17 @@ def reschedule(consultation_id: int):
         return redirect(url_for("client.consultations"), 303)
     form = NewTimeForm()
     if form.validate_on_submit():
-        try:
-            _request, created = lifecycle.reschedule(current_user, consultation.id, int(form.slot_id.data))
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            if not form.apply_domain_error(error):
-                flash(str(error.message), "error")
-                return redirect(url_for("client.consultations"), 303)
+        outcome = form.commit(
+            lambda: lifecycle.reschedule(current_user, consultation.id, int(form.slot_id.data)),
+            url_for("client.consultations"),
+        )
+        if outcome.response:
+            return outcome.response
+        if not outcome.done:
             consultation = access.get_own_consultation_or_404(current_user, consultation_id)
             slot = consultation.slot
         else:
+            _request, created = outcome.value
             if created:
                 flash(
                     _(

@@ -290,24 +290,6 @@ def _accepted_or_back(consultation_id: int):
     return consultation, None
 
 
-def _change_accepted(form, change):
-    """Run `change()` (a lifecycle service; what it returns is what the page says afterwards) and commit.
-
-    Returns (its result, None) when done; (None, None) when refused with a message next to a field of `form`
-    (the page is shown again); (None, a redirect) when refused for the consultation itself (its message flashed,
-    back to the accepted consultations)."""
-    try:
-        done = change()
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if form.apply_domain_error(error):
-            return None, None
-        flash(error.message, "error")
-        return None, redirect(url_for(".consultations", status="accepted"), 303)
-    return done, None
-
-
 @bp.route("/consultations/<id:consultation_id>/move", methods=["GET", "POST"])
 @role_required("specialist")
 def move_consultation(consultation_id: int):
@@ -322,13 +304,13 @@ def move_consultation(consultation_id: int):
             moved = lifecycle.move_consultation(current_user, consultation_id, int(form.slot_id.data))
             return moved.client.label, _week_of(moved.slot.starts_at)
 
-        done, back = _change_accepted(form, move)
-        if back is not None:
-            return back
-        if done is None:
+        outcome = form.commit(move, url_for(".consultations", status="accepted"))
+        if outcome.response:
+            return outcome.response
+        if not outcome.done:
             consultation = access.get_own_request_or_404(current_user, consultation_id)
         else:
-            username, week = done
+            username, week = outcome.value
             flash(
                 _("The consultation with %(username)s is moved; they have been emailed.", username=username), "success"
             )
@@ -366,14 +348,14 @@ def cancel_consultation(consultation_id: int):
             )
             return cancelled.client.label
 
-        username, back = _change_accepted(form, cancel)
-        if back is not None:
-            return back
-        if username is None:
+        outcome = form.commit(cancel, url_for(".consultations", status="accepted"))
+        if outcome.response:
+            return outcome.response
+        if not outcome.done:
             consultation = access.get_own_request_or_404(current_user, consultation_id)
         else:
             flash(
-                _("The consultation with %(username)s is cancelled; they have been emailed.", username=username),
+                _("The consultation with %(username)s is cancelled; they have been emailed.", username=outcome.value),
                 "success",
             )
             return redirect(url_for(".consultations", status="cancelled"), 303)
