@@ -2,12 +2,13 @@
 
 A feed is bounded whatever the history: it starts 30 days back (by the slot's start; a client's cancellations
 by the time they were cancelled) and holds at most MAX_EVENTS events, the upcoming ones soonest first and then
-the most recent past ones. Each feed is two SQL statements (the owner, then its rows), read as column tuples.
+the most recent past ones.
 
-The ETag is a digest of the rows (with which have started, and the owner's names), so a calendar app polling an
-unchanged feed gets its 304 without an event being made. Only when the body is not kept already do the rows
-become `entries` (everything an event shows, as plain values) and `icalendar` render them; the body is then
-kept under its ETag (feed_body) for the apps that poll without it.
+The ETag is a digest of the rows (with which have started, and the owner's names), made by PostgreSQL from the
+feed's own statement without sending the rows: the owner and the digest are two SQL statements, and a calendar
+app polling an unchanged feed gets its 304, or the body kept under that ETag (feed_body), with nothing more.
+Only for a new ETag are the rows read (a third statement), made into `entries` (everything an event shows, as
+plain values) and rendered by `icalendar`. On SQLite the digest is made from the rows in Python.
 """
 
 import hashlib
@@ -17,7 +18,8 @@ from functools import cache
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
 from portal.cache import remembered
@@ -136,11 +138,17 @@ class SlotEntry(NamedTuple):
         return slot_event(self.slot, pending=self.pending, changed=self.changed)
 
 
+def _statement(user: User):
+    return _specialist_stmt() if user.role == "specialist" else _client_stmt()
+
+
+def _params(user: User, now: datetime) -> dict:
+    return {"user_id": user.id, "now": now, "since": now - timedelta(days=FEED_DAYS), "limit": MAX_EVENTS}
+
+
 def feed_rows(user: User, now: datetime) -> list[tuple]:
     """The rows the feed of `user` is made from at `now`, as plain tuples: one SQL statement."""
-    statement = _specialist_stmt() if user.role == "specialist" else _client_stmt()
-    params = {"user_id": user.id, "now": now, "since": now - timedelta(days=FEED_DAYS), "limit": MAX_EVENTS}
-    return [tuple(row) for row in db.session.execute(statement, params)]
+    return [tuple(row) for row in db.session.execute(_statement(user), _params(user, now))]
 
 
 def feed_entries(user: User, rows: list[tuple], now: datetime) -> list:
@@ -148,13 +156,42 @@ def feed_entries(user: User, rows: list[tuple], now: datetime) -> list:
     return specialist_entries(user, rows, now) if user.role == "specialist" else client_entries(user, rows, now)
 
 
-def feed_etag(user: User, rows: list[tuple], now: datetime) -> str:
-    """A digest of everything the body is made from: the rows, which of them have started (a request still
-    pending then has expired), and the owner's names and language. The body is a function of these alone."""
+def rows_digest(user: User, rows: list[tuple], now: datetime) -> str:
+    """A digest of the rows and of which of them have started (a request still pending then has expired)."""
     start = SPECIALIST_START if user.role == "specialist" else CLIENT_START
     started = sum(1 for row in rows if row[start] <= now)
+    return hashlib.sha256(repr((started, rows)).encode()).hexdigest()
+
+
+@cache
+def _digest_stmt(role: str):
+    """The same digest made by PostgreSQL from the same statement's rows: how many have started, and an md5 of
+    every column of every row (quote_nullable: NULL and text can never read alike), in a fixed order. One row
+    comes back instead of up to MAX_EVENTS."""
+    rows = (_specialist_stmt() if role == "specialist" else _client_stmt()).subquery()
+    columns = list(rows.c)
+    start = columns[SPECIALIST_START if role == "specialist" else CLIENT_START]
+    now = bindparam("now", type_=Slot.starts_at.type)
+    line = func.concat_ws(",", *(func.quote_nullable(column) for column in columns))
+    return select(
+        func.count().filter(start <= now),
+        func.md5(func.string_agg(line, aggregate_order_by(literal(";"), columns[0]))),
+    ).select_from(rows)
+
+
+def feed_digest(user: User, now: datetime) -> str | None:
+    """What the feed is made from at `now`, digested by the database without reading the rows; None where the
+    database cannot (SQLite, the embedded demo: rows_digest of the rows instead)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    started, digest = db.session.execute(_digest_stmt(user.role), _params(user, now)).one()
+    return f"{started}:{digest}"
+
+
+def feed_etag(user: User, digest: str) -> str:
+    """The ETag: the digest of the rows with the owner's names and language. The body is a function of these."""
     made_of = (FEED_FORMAT, current_app.config["PUBLIC_URL"], user.locale, user.username, user.email)
-    made_of += (user.display_name, started, rows)
+    made_of += (user.display_name, digest)
     return hashlib.sha256(repr(made_of).encode()).hexdigest()[:40]
 
 
@@ -169,11 +206,17 @@ def feed_ics(user: User, entries: list) -> bytes:
     return cal.to_ical()
 
 
-def feed_body(user: User, rows: list[tuple], now: datetime, etag: str) -> bytes:
-    """The body for this ETag. Making the events and rendering them is what a feed costs, so each body is kept
-    for FEED_KEEP_SECONDS: apps polling an unchanged feed without its ETag get the same bytes without either.
-    The ETag is the digest of everything the body is made from, so a change is a new key, never a stale body."""
-    return remembered(f"feed:{etag}", FEED_KEEP_SECONDS, lambda: feed_ics(user, feed_entries(user, rows, now)))
+def feed_body(user: User, etag: str, now: datetime, rows: list[tuple] | None = None) -> bytes:
+    """The body for this ETag. Reading the rows, making the events and rendering them is what a feed costs, so
+    each body is kept for FEED_KEEP_SECONDS: apps polling an unchanged feed without its ETag get the same bytes
+    without any of it. The ETag is the digest of everything the body is made from, so a change is a new key,
+    never a stale body. `rows`: already read (where the digest was made from them)."""
+
+    def make() -> bytes:
+        made_of = rows if rows is not None else feed_rows(user, now)
+        return feed_ics(user, feed_entries(user, made_of, now))
+
+    return remembered(f"feed:{etag}", FEED_KEEP_SECONDS, make)
 
 
 def _nearest_first(starts_at, now):

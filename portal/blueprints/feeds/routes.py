@@ -4,7 +4,7 @@ from flask import Response, abort, request
 
 from portal.blueprints.feeds import bp
 from portal.clock import utcnow
-from portal.feeds import feed_body, feed_etag, feed_owner, feed_rows
+from portal.feeds import feed_body, feed_digest, feed_etag, feed_owner, feed_rows, rows_digest
 
 HEADERS = {
     "Cache-Control": "private, max-age=300",
@@ -22,13 +22,16 @@ def feed(token: str):
     owner = feed_owner(token)
     if owner is None:
         abort(404)
-    now = utcnow()
-    rows = feed_rows(owner, now)
-    etag = feed_etag(owner, rows, now)
+    now, rows = utcnow(), None
+    digest = feed_digest(owner, now)
+    if digest is None:
+        rows = feed_rows(owner, now)
+        digest = rows_digest(owner, rows, now)
+    etag = feed_etag(owner, digest)
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304, headers=HEADERS)
     else:
-        body = feed_body(owner, rows, now, etag)
+        body = feed_body(owner, etag, now, rows)
         response = Response(body, content_type="text/calendar; charset=utf-8", headers=HEADERS)
     response.set_etag(etag)
     return response
