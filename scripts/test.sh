@@ -4,8 +4,9 @@
 #   bash scripts/test.sh [pytest args...]      (or: make test ARGS="-k foo")
 #
 # Installs what it needs (Debian packages via apt-get when missing, Python packages in
-# .venv), starts PostgreSQL on 127.0.0.1:$TEST_PG_PORT (default 55432) and Redis on
-# 127.0.0.1:$TEST_REDIS_PORT (default 56379), runs pytest, and always stops them again.
+# .venv), starts PostgreSQL on 127.0.0.1:$TEST_PG_PORT (default 25432) and Redis on
+# 127.0.0.1:$TEST_REDIS_PORT (default 26379), runs pytest, and always stops them again. The defaults lie below
+# the range the kernel hands out as client ports, so a connection closed a moment ago never holds them.
 # Exits with pytest's exit code.
 #
 # Exported to the tests:
@@ -23,9 +24,9 @@ REPO_ROOT="$(pwd)"
 source "$REPO_ROOT/scripts/services.sh"
 
 TEST_PG_HOST=127.0.0.1
-TEST_PG_PORT="${TEST_PG_PORT:-55432}"
+TEST_PG_PORT="${TEST_PG_PORT:-25432}"
 TEST_REDIS_HOST=127.0.0.1
-TEST_REDIS_PORT="${TEST_REDIS_PORT:-56379}"
+TEST_REDIS_PORT="${TEST_REDIS_PORT:-26379}"
 
 # ---------------------------------------------------------- 1. Debian packages
 say "Checking Debian packages"
