@@ -199,44 +199,37 @@ class PasswordChangeForm(NewPasswordMixin, PortalForm):
     submit = SubmitField(_l("Change password"))
 
 
+def code_field(label, description, numeric: bool = False) -> StringField:
+    """A code typed from an authenticator app, or a recovery code (`numeric`: app codes only, digits keyboard)."""
+    extra = {"inputmode": "numeric"} if numeric else {"autocapitalize": "off"}
+    return StringField(
+        label,
+        validators=[InputRequired(), Length(max=32)],
+        description=description,
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", **extra},
+    )
+
+
 class CodeForm(PortalForm):
     """An authentication code from the app (six digits) or a recovery code."""
 
-    code = StringField(
-        _l("Authentication code"),
-        validators=[InputRequired(), Length(max=32)],
-        description=_l("The six digits your authenticator app shows, or one of your recovery codes."),
-        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    code = code_field(
+        _l("Authentication code"), _l("The six digits your authenticator app shows, or one of your recovery codes.")
     )
     submit = SubmitField(_l("Log in"))
 
 
 class TurnOnForm(PortalForm):
-    code = StringField(
-        _l("Code"),
-        validators=[InputRequired(), Length(max=32)],
-        description=_l("The six digits your authenticator app shows for this account."),
-        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
-    )
+    code = code_field(_l("Code"), _l("The six digits your authenticator app shows for this account."), numeric=True)
     submit = SubmitField(_l("Turn on"))
 
 
 class NewRecoveryCodesForm(PortalForm):
     # Not `code`: it shares its page with the turn-off form, and each field needs an id of its own.
-    current_code = StringField(
-        _l("Code"),
-        validators=[InputRequired(), Length(max=32)],
-        description=_l("A code from your authenticator app, or one of your recovery codes."),
-        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
-    )
+    current_code = code_field(_l("Code"), _l("A code from your authenticator app, or one of your recovery codes."))
     make_codes = SubmitField(_l("New recovery codes"))  # not `submit`: its id would be the turn-off button's
 
 
 class TurnOffForm(PortalForm):
-    code = StringField(
-        _l("Code"),
-        validators=[InputRequired(), Length(max=32)],
-        description=_l("A code from your authenticator app, or one of your recovery codes."),
-        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
-    )
+    code = code_field(_l("Code"), _l("A code from your authenticator app, or one of your recovery codes."))
     submit = SubmitField(_l("Turn off"))
