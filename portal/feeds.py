@@ -138,8 +138,14 @@ class SlotEntry(NamedTuple):
         return slot_event(self.slot, pending=self.pending, changed=self.changed)
 
 
-def _statement(user: User):
-    return _specialist_stmt() if user.role == "specialist" else _client_stmt()
+def _statement(role: str):
+    """The feed's statement for an owner of this role (built once each)."""
+    return _specialist_stmt() if role == "specialist" else _client_stmt()
+
+
+def _start(role: str) -> int:
+    """Where the slot's start is in the rows of that statement."""
+    return SPECIALIST_START if role == "specialist" else CLIENT_START
 
 
 def _params(user: User, now: datetime) -> dict:
@@ -148,7 +154,7 @@ def _params(user: User, now: datetime) -> dict:
 
 def feed_rows(user: User, now: datetime) -> list[tuple]:
     """The rows the feed of `user` is made from at `now`, as plain tuples: one SQL statement."""
-    return [tuple(row) for row in db.session.execute(_statement(user), _params(user, now))]
+    return [tuple(row) for row in db.session.execute(_statement(user.role), _params(user, now))]
 
 
 def feed_entries(user: User, rows: list[tuple], now: datetime) -> list:
@@ -158,7 +164,7 @@ def feed_entries(user: User, rows: list[tuple], now: datetime) -> list:
 
 def rows_digest(user: User, rows: list[tuple], now: datetime) -> str:
     """A digest of the rows and of which of them have started (a request still pending then has expired)."""
-    start = SPECIALIST_START if user.role == "specialist" else CLIENT_START
+    start = _start(user.role)
     started = sum(1 for row in rows if row[start] <= now)
     return hashlib.sha256(repr((started, rows)).encode()).hexdigest()
 
@@ -168,9 +174,9 @@ def _digest_stmt(role: str):
     """The same digest made by PostgreSQL from the same statement's rows: how many have started, and an md5 of
     every column of every row (quote_nullable: NULL and text can never read alike), in a fixed order. One row
     comes back instead of up to MAX_EVENTS."""
-    rows = (_specialist_stmt() if role == "specialist" else _client_stmt()).subquery()
+    rows = _statement(role).subquery()
     columns = list(rows.c)
-    start = columns[SPECIALIST_START if role == "specialist" else CLIENT_START]
+    start = columns[_start(role)]
     now = bindparam("now", type_=Slot.starts_at.type)
     line = func.concat_ws(",", *(func.quote_nullable(column) for column in columns))
     return select(

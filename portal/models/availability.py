@@ -29,6 +29,7 @@ DEFAULT_SESSION_MINUTES = 60
 DEFAULT_BREAK_MINUTES = 0
 DEFAULT_NOTICE_HOURS = 0
 DEFAULT_HORIZON_DAYS = 365
+HORIZON_DAYS_MAX = 365  # the furthest a specialist may open booking (the form and the check below)
 DEFAULT_CUTOFF_HOURS = 0
 
 
@@ -40,7 +41,7 @@ class Availability(Base):
         CheckConstraint("session_minutes BETWEEN 15 AND 240", name="session_minutes"),
         CheckConstraint("break_minutes BETWEEN 0 AND 120", name="break_minutes"),
         CheckConstraint("notice_hours BETWEEN 0 AND 720", name="notice_hours"),
-        CheckConstraint("horizon_days BETWEEN 1 AND 365", name="horizon_days"),
+        CheckConstraint(f"horizon_days BETWEEN 1 AND {HORIZON_DAYS_MAX}", name="horizon_days"),
         CheckConstraint("cutoff_hours BETWEEN 0 AND 720", name="cutoff_hours"),
     )
 
@@ -141,9 +142,10 @@ def too_late() -> ColumnElement[bool]:
 
 def within_window() -> ColumnElement[bool]:
     """Not too_soon() and not too_late(), written for lists that walk slots in time order: the rules of a
-    specialist's Availability row as an anti-join, and the widest horizon (the default, also the largest a
-    specialist may set) as a plain bound. PostgreSQL estimates the number of rows of this form well, so it walks
-    the slots' time index instead of collecting and sorting every future slot of the specialists asked for."""
+    specialist's Availability row as an anti-join, and the widest horizon anyone may have (HORIZON_DAYS_MAX,
+    which the default does not exceed) as a plain bound. PostgreSQL estimates the number of rows of this form
+    well, so it walks the slots' time index instead of collecting and sorting every future slot of the
+    specialists asked for."""
     now = bindparam("now", type_=Slot.starts_at.type)
     outside = (
         select(Availability.specialist_id)
@@ -154,4 +156,4 @@ def within_window() -> ColumnElement[bool]:
         .correlate(Slot)
         .exists()
     )
-    return and_(Slot.starts_at <= plus_hours(now, literal(DEFAULT_HORIZON_DAYS * 24)), ~outside)
+    return and_(Slot.starts_at <= plus_hours(now, literal(HORIZON_DAYS_MAX * 24)), ~outside)

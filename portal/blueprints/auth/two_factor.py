@@ -106,19 +106,23 @@ def _with_code(field, check):
     return 200, result
 
 
-def _manage(user: User, form: TurnOffForm | None = None, codes_form: NewRecoveryCodesForm | None = None):
-    """Two-factor authentication is on: how many recovery codes are left, the form that makes new ones, and the
-    form that turns it off (each posted on its own; the other shown empty)."""
-    form = form or TurnOffForm()
+def _manage(user: User):
+    """Two-factor authentication is on: the page, and its turn-off form posted here."""
+    form = TurnOffForm()
     status = 200
-    if codes_form is None and form.validate_on_submit():
+    if form.validate_on_submit():
         status, _done = _with_code(
             form.code, lambda: two_factor.turn_off(user, form.code.data, _address(), Devices.from_request())
         )
         if status == 200:
             flash(_("Two-factor authentication is off."), "success")
             return redirect(url_for("auth.profile"))
-    codes_form = codes_form or NewRecoveryCodesForm(formdata=None)
+    return _manage_page(user, form, NewRecoveryCodesForm(formdata=None), status)
+
+
+def _manage_page(user: User, form: TurnOffForm, codes_form: NewRecoveryCodesForm, status: int = 200):
+    """How many recovery codes are left, the form that makes new ones and the one that turns it off (the form
+    that was posted with its errors, the other empty)."""
     if status == 200 and (form.errors or codes_form.errors):
         status = 422
     return render_template(
@@ -137,6 +141,7 @@ def new_recovery_codes():
     if not user.has_two_factor:
         return redirect(url_for("auth.two_factor"), code=303)
     codes_form = NewRecoveryCodesForm()
+    status = 200
     if codes_form.validate_on_submit():
         status, codes = _with_code(
             codes_form.current_code,
@@ -146,9 +151,7 @@ def new_recovery_codes():
         )
         if status == 200:
             return render_template("auth/recovery_codes.html", codes=codes, renewed=True)
-        page, _status = _manage(user, TurnOffForm(formdata=None), codes_form)
-        return page, status
-    return _manage(user, TurnOffForm(formdata=None), codes_form)
+    return _manage_page(user, TurnOffForm(formdata=None), codes_form, status)
 
 
 def start_code_step(user: User, remember: bool, next_url: str | None):

@@ -7,6 +7,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from portal.forms import PortalForm
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import lazy_pgettext
+from portal.models.availability import HORIZON_DAYS_MAX
 from portal.services import availability
 from portal.services.errors import DomainError
 
@@ -147,7 +148,7 @@ class AvailabilityForm(PortalForm):
     horizon_days = _minutes_field(
         _l("Booking horizon"),
         1,
-        365,
+        HORIZON_DAYS_MAX,
         _l("Enter a number of days from 1 to 365."),
         _l("Days (1–365): how far ahead clients can book."),
     )
