@@ -68,6 +68,14 @@ def test_search_matches_part_of_username_or_email_ignoring_case(admin_browser, d
     assert row_ids(empty) == [] and "No users match these filters." in empty.get_data(as_text=True)
 
 
+def test_a_search_spanning_two_fields_matches_nobody(admin_browser, db):
+    """One index holds username, email and display name side by side; a match is still within one of them."""
+    carol = make_user(username="carol", email="kent@example.net", display_name="Carol Kent")
+    assert row_ids(admin_browser.get("/admin/users?q=carol kent")) == [carol.id]  # her display name
+    for spanning in ("carol kent@example", "kent@example.net carol", "net carol"):
+        assert row_ids(admin_browser.get(f"/admin/users?q={spanning}")) == [], spanning
+
+
 def test_filters_by_role_and_blocked_show_each_rows_details(admin_browser, db):
     specialist = make_user("specialist", username="drsmith", confirmed=False)
     blocked = make_user("client", username="spammer", blocked=True, blocked_reason="Sends spam")

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, defer
 
 from portal.models import ModerationLog, OutboxEmail, User
+from portal.models.user import SEARCH_KEY
 from portal.pagination import Page, keyset_page, ordered
 from portal.search import contains, contains_pattern
 
@@ -99,9 +100,12 @@ def _users_stmt(search: bool | None, role: bool, blocked: bool):
     conditions = []
     if search is not None:
         pattern = bindparam("pattern")
-        # Each column has its trigram index: PostgreSQL ORs three bitmap index scans.
         matches = (contains(column, pattern) for column in (User.username, User.display_name, User.email))
         conditions.append(or_(*matches))
+        if search:
+            # The trigram index holds the three columns side by side (SEARCH_KEY) and finds the users in one
+            # read; each column is still checked on its own, so that a text spanning two of them is no match.
+            conditions.append(contains(SEARCH_KEY, pattern))
     if role:
         conditions.append(User.role == bindparam("role"))
     if blocked:
