@@ -4,7 +4,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from portal.models import Slot
 from tests.factories import make_consultation, make_slot, make_user
 
 NOW = datetime(2026, 3, 10, 13, 59, tzinfo=UTC)  # 23:59 in Vladivostok, 06:59 in Los Angeles
@@ -104,6 +106,25 @@ def test_filters_by_specialist_and_specialty_ignoring_case(client, auth, frozen,
     assert listed_ids(client.get("/client/slots?specialist=o_t")) == []
     empty = client.get("/client/slots?specialist=nobody")
     assert "No free slots match these filters." in empty.get_data(as_text=True)
+
+
+def test_the_specialty_filter_follows_a_changed_specialty(client, auth, db, frozen, specialist):
+    """Each slot carries its specialist's specialty, kept by the database: a specialty saved on the profile
+    moves all of the specialist's slots, past ones and those published later included."""
+    before = make_slot(specialist, starts_in=timedelta(days=1))
+    auth.login_as(specialist)
+    fields = {"timezone": "UTC", "language": "en", "specialty": "Family therapist", "submit": "Save profile"}
+    form = {f"profile-{name}": value for name, value in fields.items()}
+    saved = client.post("/profile", data={"profile-csrf_token": client.csrf_token("/profile"), **form})
+    assert saved.status_code == 302
+    after = make_slot(specialist, starts_in=timedelta(days=2))
+    keys = db.session.execute(select(Slot.specialty_key).where(Slot.specialist_id == specialist.id)).scalars()
+    assert set(keys) == {"family therapist"}
+
+    auth.logout()
+    auth.login_as(make_user("client"))
+    assert listed_ids(client.get("/client/slots?specialty=Psychologist")) == []
+    assert listed_ids(client.get("/client/slots?specialty=family THERAPIST")) == [before.id, after.id]
 
 
 @pytest.mark.parametrize(

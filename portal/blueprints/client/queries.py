@@ -125,31 +125,35 @@ def _offered_slots() -> Select:
 
 
 def matching_specialists(filters: SlotFilters) -> list[int] | None:
-    """Ids of the active specialists whose name, username or specialty match the filters; None: no such filter.
+    """Ids of the active specialists whose name or username match the filters, or whose specialty contains the
+    API's `specialty`; None: no such filter (the page's whole specialty is matched on the slots themselves).
 
     A separate, small query on purpose: joined into the slot query, PostgreSQL cannot know how many slots
     belong to the matching specialists (estimates were 20× off and it sorted every future slot of theirs);
     given their ids it walks the slots in time order and stops after a page.
     """
-    if not (filters.specialist or filters.specialty):
+    partial_specialty = filters.specialty and not filters.whole_specialty
+    if not (filters.specialist or partial_specialty):
         return None
     stmt = select(User.id).where(User.is_active_specialist)
     if filters.specialist:
         pattern = contains_pattern(filters.specialist)
         stmt = stmt.where(or_(contains(User.username, pattern), contains(User.display_name, pattern)))
-    if filters.specialty and filters.whole_specialty:
-        stmt = stmt.where(func.lower(User.specialty) == func.lower(filters.specialty))
-    elif filters.specialty:
+    if partial_specialty:
         stmt = stmt.where(contains(User.specialty, contains_pattern(filters.specialty)))
     return list(db.session.scalars(stmt))
 
 
 @cache
-def _filtered_slots(by_specialist: bool, since: bool, until: bool) -> Select:
+def _filtered_slots(by_specialist: bool, by_specialty: bool, since: bool, until: bool) -> Select:
     """The offered slots narrowed by the filters in use (one statement per combination, values bound)."""
     stmt = _offered_slots()
     if by_specialist:
         stmt = stmt.where(Slot.specialist_id.in_(bindparam("specialist_ids", expanding=True)))
+    if by_specialty:
+        # Each slot carries its specialist's specialty (ix_slots_live_specialty_starts_at): one specialty's
+        # slots in time order, however many specialists share it.
+        stmt = stmt.where(Slot.specialty_key == func.lower(bindparam("specialty", type_=Slot.specialty_key.type)))
     if since:
         stmt = stmt.where(Slot.starts_at >= bindparam("since", type_=Slot.starts_at.type))
     if until:
@@ -158,14 +162,16 @@ def _filtered_slots(by_specialist: bool, since: bool, until: bool) -> Select:
 
 
 def filter_slots(filters: SlotFilters, specialist_ids: list[int] | None) -> tuple[tuple, dict]:
-    """The shape of `_filtered_slots` and the bound values narrowing the offered slots to these specialists
-    and a range of days in the client's zone."""
+    """The shape of `_filtered_slots` and the bound values narrowing the offered slots to these specialists,
+    the page's whole specialty and a range of days in the client's zone."""
     values: dict = {} if specialist_ids is None else {"specialist_ids": specialist_ids}
+    if filters.specialty and filters.whole_specialty:
+        values["specialty"] = filters.specialty
     if filters.date_from:
         values["since"] = day_start(filters.date_from, filters.timezone)
     if filters.date_to:
         values["until"] = day_start(filters.date_to + timedelta(days=1), filters.timezone)
-    return ("specialist_ids" in values, "since" in values, "until" in values), values
+    return tuple(key in values for key in ("specialist_ids", "specialty", "since", "until")), values
 
 
 @cache
