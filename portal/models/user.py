@@ -23,7 +23,21 @@ def new_feed_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class User(UserMixin, Base):
+class AccountState:
+    """Whether an account (an ORM user or a row of the users page) is confirmed and has two-factor on."""
+
+    __slots__ = ()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
+
+class User(AccountState, UserMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('client', 'specialist', 'admin')", name="role"),
@@ -63,14 +77,6 @@ class User(UserMixin, Base):
     def rotate_session_token(self) -> None:
         """End every session and remember-me cookie of this account."""
         self.session_token = new_session_token()
-
-    @property
-    def is_confirmed(self) -> bool:
-        return self.confirmed_at is not None
-
-    @property
-    def has_two_factor(self) -> bool:
-        return self.totp_enabled_at is not None
 
     @property
     def name(self) -> str:

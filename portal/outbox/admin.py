@@ -13,13 +13,13 @@ from portal.i18n import lazy_gettext as _l
 from portal.models import OutboxEmail
 from portal.models.outbox import EMAIL_STATES
 from portal.outbox import dispatch
-from portal.services.errors import DomainError
+from portal.services.errors import DomainError, Missing
 from portal.words import email_state_label
 
 log = logging.getLogger(__name__)
 
 
-class EmailMissing(DomainError):
+class EmailMissing(Missing):
     """The outbox row does not exist."""
 
 

@@ -2,7 +2,6 @@
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from portal.access import get_own_consultation_or_404
 from portal.clock import utcnow
@@ -15,6 +14,7 @@ from portal.models.availability import DEFAULT_CUTOFF_HOURS, too_late, too_soon
 from portal.models.slot import inside_cutoff
 from portal.outbox import queue_email
 from portal.services.errors import DomainError
+from portal.services.slots import lock_consultation, lock_slots
 from portal.webhooks import queue_webhooks
 
 ACTIVE_UNIQUE = "uq_consultations_slot_client_active"
@@ -73,17 +73,6 @@ def refusal(
     return None
 
 
-def _lock_slot(slot_id: int) -> Slot | None:
-    """The slot row locked for this transaction, so requests, accepts and cancels on it take turns."""
-    return db.session.scalars(
-        select(Slot)
-        .where(Slot.id == slot_id)
-        .options(joinedload(Slot.specialist, innerjoin=True))
-        .with_for_update(of=Slot)
-        .execution_options(populate_existing=True)
-    ).first()
-
-
 def hold_specialist(slot_id: int) -> None:
     """Share-lock the row of the slot's specialist before the slot's lock (the order of portal/services/slots.py):
     a block under way finishes first, and the request then sees the specialist blocked, so none slips in after
@@ -110,7 +99,7 @@ def request_slot(client: User, slot_id: int, message: str | None = None) -> Cons
         raise DomainError(MESSAGE_TOO_LONG, field="message")
     now = utcnow()
     hold_specialist(slot_id)
-    slot = _lock_slot(slot_id)
+    slot = lock_slots(slot_id).get(slot_id)
     if slot is None:
         raise DomainError(SLOT_GONE)
     check_requestable(client, slot, now)
@@ -188,14 +177,8 @@ def cancel_consultation(client: User, consultation_id: int, reason: str | None, 
         raise DomainError(NEED_REASON, field="reason")
     consultation = get_own_consultation_or_404(client, consultation_id)
     # Slot first, then the consultation: the same order as every other change on a slot.
-    slot = _lock_slot(consultation.slot_id)
-    consultation = db.session.scalars(
-        select(Consultation)
-        .where(Consultation.id == consultation.id)
-        .options(joinedload(Consultation.slot, innerjoin=True).joinedload(Slot.specialist, innerjoin=True))
-        .with_for_update(of=Consultation)
-        .execution_options(populate_existing=True)
-    ).one()
+    slot = lock_slots(consultation.slot_id).get(consultation.slot_id)
+    consultation = lock_consultation(consultation.id)
     now = utcnow()
     if slot is None or slot.deleted_at is not None or not consultation.can_cancel(now):
         raise DomainError(NOT_CANCELLABLE)

@@ -10,5 +10,9 @@ class DomainError(Exception):
         self.field = field
 
 
+class Missing(DomainError):
+    """A refusal because the object to act on does not exist (a 404 on the pages)."""
+
+
 class StateConflict(DomainError):
     """A refusal because someone else changed the object first (another request was accepted, this one answered)."""

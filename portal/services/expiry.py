@@ -14,7 +14,8 @@ from portal.extensions import db
 from portal.models import Availability, Consultation, Slot
 from portal.models.availability import DEFAULT_NOTICE_HOURS, too_soon
 from portal.outbox import queue_email
-from portal.services.reminders import lock_consultation, record_notice
+from portal.services.reminders import record_notice
+from portal.services.slots import lock_slot_and_consultation
 from portal.webhooks import queue_webhooks
 
 BATCH = 500
@@ -50,7 +51,7 @@ def due_expiries(now: datetime) -> list[int]:
 
 def expire_request(consultation_id: int, now: datetime) -> bool:
     """Store one request as expired and email its client (caller commits); False if it no longer needs it."""
-    locked = lock_consultation(consultation_id)
+    locked = lock_slot_and_consultation(consultation_id)
     if locked is None:
         return False
     slot, consultation = locked

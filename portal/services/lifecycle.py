@@ -28,10 +28,9 @@ from portal.services.requests import (
     booked_error,
     changed_error,
     client_is_busy,
-    lock_consultation,
     reject,
 )
-from portal.services.slots import active_consultations, lock_slots, save_guarded
+from portal.services.slots import active_consultations, lock_consultation, lock_slots, save_guarded
 from portal.webhooks import queue_webhooks
 
 NOT_RESCHEDULABLE = _l("This consultation can no longer be rescheduled.")

@@ -5,11 +5,11 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import ModerationLog, User
-from portal.services.errors import DomainError
+from portal.services.errors import DomainError, Missing
 from portal.services.lifecycle import release_consultations
 
 
-class UserMissing(DomainError):
+class UserMissing(Missing):
     """The user to act on does not exist."""
 
 

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Interval, String, and_, exists, func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Consultation, ConsultationNotice, Slot, User
 from portal.outbox import queue_email
+from portal.services.slots import lock_slot_and_consultation
 
 DAY_AHEAD = timedelta(hours=24)
 HOUR_AHEAD = timedelta(hours=1)
@@ -90,31 +90,9 @@ def record_notice(consultation_id: int, kind: str, user_id: int) -> Consultation
     return notice
 
 
-def lock_consultation(consultation_id: int) -> tuple[Slot, Consultation] | None:
-    """The consultation's slot, then the consultation, locked (the order every change on a slot takes)."""
-    slot_id = db.session.scalar(select(Consultation.slot_id).where(Consultation.id == consultation_id))
-    if slot_id is None:
-        return None
-    slot = db.session.scalars(
-        select(Slot)
-        .where(Slot.id == slot_id)
-        .options(joinedload(Slot.specialist, innerjoin=True))
-        .with_for_update(of=Slot)
-        .execution_options(populate_existing=True)
-    ).one()
-    consultation = db.session.scalars(
-        select(Consultation)
-        .where(Consultation.id == consultation_id)
-        .options(joinedload(Consultation.client, innerjoin=True))
-        .with_for_update(of=Consultation)
-        .execution_options(populate_existing=True)
-    ).one()
-    return slot, consultation
-
-
 def send_reminders(consultation_id: int, reminders: list[tuple[str, int]], now: datetime) -> int:
     """Send one consultation's due reminders and record them (caller commits); how many were written."""
-    locked = lock_consultation(consultation_id)
+    locked = lock_slot_and_consultation(consultation_id)
     if locked is None:
         return 0
     slot, consultation = locked

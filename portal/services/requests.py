@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask import abort
 from sqlalchemy import select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased
 
 from portal.access import own_request_slot_id_or_404
 from portal.clock import utcnow
@@ -16,7 +16,7 @@ from portal.models import Consultation, Slot, User
 from portal.models.slot import RESCHEDULED
 from portal.outbox import queue_email
 from portal.services.errors import DomainError, StateConflict
-from portal.services.slots import active_consultations, lock_slots, save_guarded
+from portal.services.slots import active_consultations, lock_consultation, lock_slots, save_guarded
 from portal.webhooks import queue_webhooks
 from portal.words import status_labels
 
@@ -38,13 +38,7 @@ def lock_request(specialist: User, consultation_id: int, also_slot_id: int | Non
     ).one()
     if slot.specialist_id != specialist.id:  # transferred meanwhile
         abort(404)
-    consultation = db.session.scalars(
-        select(Consultation)
-        .where(Consultation.id == consultation_id)
-        .options(joinedload(Consultation.client, innerjoin=True))
-        .with_for_update(of=Consultation)
-        .execution_options(populate_existing=True)
-    ).one()
+    consultation = lock_consultation(consultation_id)
     now = utcnow()
     if consultation.status != "pending":
         word = status_labels()[consultation.status]
@@ -161,20 +155,6 @@ def accept_request(specialist: User, consultation_id: int) -> tuple[Consultation
     if replacing:
         queue_webhooks("consultation.cancelled", replaced, replaced.slot, specialist, client)
     return consultation, rejected
-
-
-def lock_consultation(consultation_id: int) -> Consultation:
-    """A consultation row locked FOR UPDATE (after its slot's lock), with its slot and client, refreshed."""
-    return db.session.scalars(
-        select(Consultation)
-        .where(Consultation.id == consultation_id)
-        .options(
-            joinedload(Consultation.client, innerjoin=True),
-            joinedload(Consultation.slot, innerjoin=True).joinedload(Slot.specialist, innerjoin=True),
-        )
-        .with_for_update(of=Consultation)
-        .execution_options(populate_existing=True)
-    ).one()
 
 
 def changed_error() -> StateConflict:

@@ -192,6 +192,31 @@ def lock_slots(*slot_ids: int) -> dict[int, Slot]:
     return {slot.id: slot for slot in rows}
 
 
+def lock_consultation(consultation_id: int) -> Consultation:
+    """A consultation row locked FOR UPDATE (after its slot's lock), with its slot, specialist and client,
+    refreshed."""
+    return db.session.scalars(
+        select(Consultation)
+        .where(Consultation.id == consultation_id)
+        .options(
+            joinedload(Consultation.client, innerjoin=True),
+            joinedload(Consultation.slot, innerjoin=True).joinedload(Slot.specialist, innerjoin=True),
+        )
+        .with_for_update(of=Consultation)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def lock_slot_and_consultation(consultation_id: int) -> tuple[Slot, Consultation] | None:
+    """The consultation's slot, then the consultation, locked (the order every change on a slot takes);
+    None for a consultation that does not exist."""
+    slot_id = db.session.scalar(select(Consultation.slot_id).where(Consultation.id == consultation_id))
+    if slot_id is None:
+        return None
+    slot = lock_slots(slot_id)[slot_id]
+    return slot, lock_consultation(consultation_id)
+
+
 def active_consultations(slot_id: int, lock: bool = True) -> list[Consultation]:
     """Pending and accepted consultations of a slot with their clients, locked FOR UPDATE."""
     stmt = (

@@ -1,15 +1,14 @@
 """Admin email delivery page: the outbox, stuck rows, the RQ queue, and retrying failed emails."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 
 from portal.access import role_required, safe_next
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.listing import emails_page
-from portal.extensions import db
+from portal.blueprints.admin.routes import commit_or_flash
 from portal.i18n import gettext as _
 from portal.models.outbox import EMAIL_STATES
 from portal.outbox import admin as outbox_admin
-from portal.services.errors import DomainError
 
 
 @bp.route("/emails")
@@ -35,16 +34,10 @@ def emails():
 @role_required("admin")
 def retry_email(outbox_id: int):
     """Queue a failed email again; its attempts so far are kept."""
-    try:
-        recipient = outbox_admin.retry_email(outbox_id).recipient
-        db.session.commit()
-    except outbox_admin.EmailMissing:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
+    queued = commit_or_flash(
+        lambda: outbox_admin.retry_email(outbox_id),
+        lambda email: _("The email to %(recipient)s is queued again.", recipient=email.recipient),
+    )
+    if queued:
         outbox_admin.requeue(outbox_id)
-        flash(_("The email to %(recipient)s is queued again.", recipient=recipient), "success")
     return redirect(safe_next(request.form.get("next")) or url_for("admin.emails"), code=303)

@@ -1,15 +1,15 @@
 """The admin lists: one bounded query per page, keyset pagination on (created_at, id)."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, partial
-from typing import NamedTuple
 
 from flask import current_app, request
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, defer
 
 from portal.models import ModerationLog, OutboxEmail, User
-from portal.models.user import SEARCH_KEY
+from portal.models.user import SEARCH_KEY, AccountState
 from portal.pagination import Page, keyset_page, ordered
 from portal.search import contains, contains_pattern
 
@@ -40,7 +40,8 @@ def _created_order(stmt, columns):
     return lambda ascending, with_cursor: ordered(stmt, columns, ascending, with_cursor, _size())
 
 
-class UserRow(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class UserRow(AccountState):
     """A row of the users page (columns, not ORM objects: no password hash, no bio)."""
 
     id: int
@@ -53,14 +54,6 @@ class UserRow(NamedTuple):
     blocked_reason: str | None
     created_at: datetime
     totp_enabled_at: datetime | None
-
-    @property
-    def is_confirmed(self) -> bool:
-        return self.confirmed_at is not None
-
-    @property
-    def has_two_factor(self) -> bool:
-        return self.totp_enabled_at is not None
 
 
 _USER_COLUMNS = (

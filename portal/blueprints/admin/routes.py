@@ -12,7 +12,7 @@ from portal.i18n import gettext as _
 from portal.models import User
 from portal.pagination import Page
 from portal.services import moderation, two_factor
-from portal.services.errors import DomainError
+from portal.services.errors import DomainError, Missing
 from portal.words import email_kind_label
 
 
@@ -72,20 +72,26 @@ def block(user_id: int):
     )
 
 
-def _moderate(change, done):
-    """Apply one moderation service call and commit: a missing user is a 404, a refusal a flash message, success
-    `done(user)`; back to the list either way."""
+def commit_or_flash(change, done) -> bool:
+    """Apply one service call of an admin's button and commit: a missing object is a 404, a refusal a flash
+    message (nothing written), success flashes `done(result)`. Whether it succeeded."""
     try:
-        user = change()
+        result = change()
         db.session.commit()
-    except moderation.UserMissing:
+    except Missing:
         db.session.rollback()
         abort(404)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
-    else:
-        flash(done(user), "success")
+        return False
+    flash(done(result), "success")
+    return True
+
+
+def _moderate(change, done):
+    """Apply one moderation service call (commit_or_flash); back to the list either way."""
+    commit_or_flash(change, done)
     return back_to_list()
 
 

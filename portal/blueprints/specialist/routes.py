@@ -290,31 +290,41 @@ def _accepted_or_back(consultation_id: int):
     return consultation, None
 
 
+def _change_accepted(consultation_id: int, form, change, done):
+    """The steps Move and Cancel share: the accepted consultation (or back to the requests), then, for a valid
+    form, `change()` committed and `done(value)` answering its success. (response, consultation): a response to
+    return, or the consultation to show the form with again (reloaded after a refusal)."""
+    consultation, back = _accepted_or_back(consultation_id)
+    if back is not None:
+        return back, None
+    if form.validate_on_submit():
+        outcome = form.commit(change, url_for(".consultations", status="accepted"))
+        if outcome.response:
+            return outcome.response, None
+        if outcome.done:
+            return done(outcome.value), None
+        consultation = access.get_own_request_or_404(current_user, consultation_id)
+    return None, consultation
+
+
 @bp.route("/consultations/<id:consultation_id>/move", methods=["GET", "POST"])
 @role_required("specialist")
 def move_consultation(consultation_id: int):
     """Move an accepted consultation to another of the specialist's free slots (the next 14 days)."""
-    consultation, back = _accepted_or_back(consultation_id)
-    if back is not None:
-        return back
     form = MoveForm()
-    if form.validate_on_submit():
 
-        def move():
-            moved = lifecycle.move_consultation(current_user, consultation_id, int(form.slot_id.data))
-            return moved.client.label, _week_of(moved.slot.starts_at)
+    def move():
+        moved = lifecycle.move_consultation(current_user, consultation_id, int(form.slot_id.data))
+        return moved.client.label, _week_of(moved.slot.starts_at)
 
-        outcome = form.commit(move, url_for(".consultations", status="accepted"))
-        if outcome.response:
-            return outcome.response
-        if not outcome.done:
-            consultation = access.get_own_request_or_404(current_user, consultation_id)
-        else:
-            username, week = outcome.value
-            flash(
-                _("The consultation with %(username)s is moved; they have been emailed.", username=username), "success"
-            )
-            return redirect(url_for(".calendar", week=week), 303)
+    def moved(value):
+        username, week = value
+        flash(_("The consultation with %(username)s is moved; they have been emailed.", username=username), "success")
+        return redirect(url_for(".calendar", week=week), 303)
+
+    response, consultation = _change_accepted(consultation_id, form, move, moved)
+    if response is not None:
+        return response
     zone, now = slots_service.zone_of(current_user), utcnow()
     first = now.astimezone(zone).date()
     since = day_start(first, current_user.timezone)
@@ -336,29 +346,20 @@ def move_consultation(consultation_id: int):
 @role_required("specialist")
 def cancel_consultation(consultation_id: int):
     """Cancel an accepted consultation with a reason for the client; the slot stays offered unless removed."""
-    consultation, back = _accepted_or_back(consultation_id)
-    if back is not None:
-        return back
     form = CancelConsultationForm()
-    if form.validate_on_submit():
 
-        def cancel():
-            cancelled = lifecycle.cancel_by_specialist(
-                current_user, consultation_id, form.reason.data, form.remove_slot.data
-            )
-            return cancelled.client.label
+    def cancel():
+        reason, remove_slot = form.reason.data, form.remove_slot.data
+        return lifecycle.cancel_by_specialist(current_user, consultation_id, reason, remove_slot).client.label
 
-        outcome = form.commit(cancel, url_for(".consultations", status="accepted"))
-        if outcome.response:
-            return outcome.response
-        if not outcome.done:
-            consultation = access.get_own_request_or_404(current_user, consultation_id)
-        else:
-            flash(
-                _("The consultation with %(username)s is cancelled; they have been emailed.", username=outcome.value),
-                "success",
-            )
-            return redirect(url_for(".consultations", status="cancelled"), 303)
+    def cancelled(username):
+        message = _("The consultation with %(username)s is cancelled; they have been emailed.", username=username)
+        flash(message, "success")
+        return redirect(url_for(".consultations", status="cancelled"), 303)
+
+    response, consultation = _change_accepted(consultation_id, form, cancel, cancelled)
+    if response is not None:
+        return response
     return render_template("specialist/cancel.html", form=form, consultation=consultation), (
         422 if form.errors else 200
     )
