@@ -3,24 +3,15 @@ a live server and Chromium. Each test starts from empty tables and empty Redis k
 
 import itertools
 import os
-import re
-import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.message import Message
-from pathlib import Path
 
 import psycopg2
 import pytest
 import redis as redis_lib
-from aiosmtpd.controller import Controller
-from flask import has_app_context
-from flask.testing import FlaskClient
 from rq import Queue, Worker
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import event
@@ -28,13 +19,16 @@ from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.extensions import db as _db
+from tests.support.auth import Auth
+from tests.support.clock import FrozenClock, clock_start
 from tests.support.database import clear_redis, empty_tables
+from tests.support.mail import SmtpSink
+from tests.support.paths import ROOT, SCREENSHOT_DIR, free_port
+from tests.support.web import PortalClient
 
-ROOT = Path(__file__).resolve().parent.parent
 # Fixtures whose worker processes keep real time: TEST_CLOCK_AT cannot shift them, so their tests are skipped then.
 # (The gunicorn tests are `serial`, which the shifted runs of scripts/test.sh leave out.)
 REAL_TIME_FIXTURES = {"rq_worker", "worker_env", "fragile"}
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
 def _require(name: str) -> str:
@@ -42,12 +36,6 @@ def _require(name: str) -> str:
     if not value:
         pytest.exit(f"{name} is not set: run the suite with `make test` (it starts PostgreSQL and Redis).", 2)
     return value
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -105,46 +93,6 @@ def redis_url():
     return _require("TEST_REDIS_URL")
 
 
-class SmtpSink:
-    """An in-process SMTP server that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages: list[Message] = []
-        self.lock = threading.Lock()
-        self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def clear(self):
-        with self.lock:
-            self.messages.clear()
-
-    def to(self, address: str) -> list[Message]:
-        with self.lock:
-            return [m for m in self.messages if address.lower() in (m["To"] or "").lower()]
-
-    def wait_for(self, count: int = 1, to: str | None = None, timeout: float = 20.0) -> list[Message]:
-        """Wait until at least `count` messages (to `to`, if given) have arrived."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.to(to) if to else list(self.messages)
-            if len(found) >= count or time.monotonic() > deadline:
-                return found
-            time.sleep(0.05)
-
-
-def body_of(message: Message) -> str:
-    """The text/plain part of an email, decoded."""
-    for part in message.walk():
-        if part.get_content_type() == "text/plain" and not part.get_filename():
-            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
-    return ""
-
-
 @pytest.fixture(scope="session")
 def smtp_sink():
     sink = SmtpSink()
@@ -176,39 +124,6 @@ def app_config(database_url, redis_url, run_id, smtp_sink):
         "WEBHOOK_ALLOW_PRIVATE": "true",
         "WEBHOOK_RETRY_INTERVALS": "1,1,2,2,2,2,2",
     }
-
-
-def clock_start(setting: str | None) -> datetime | None:
-    """Where TEST_CLOCK_AT starts the running clock: "23:30" is that UTC time today, or a full ISO instant."""
-    if not setting:
-        return None
-    if len(setting) <= 5:
-        wall = datetime.strptime(setting, "%H:%M").time()
-        return datetime.combine(datetime.now(UTC).date(), wall, UTC)
-    start = datetime.fromisoformat(setting)
-    return start if start.tzinfo else start.replace(tzinfo=UTC)
-
-
-class FrozenClock:
-    """A settable clock: `clock.set(dt)` freezes "now"; `clock.reset()` returns to the running clock.
-
-    The running clock is real time, or, with TEST_CLOCK_AT set, real time shifted so the session began at that
-    moment (it ticks on from there): the time-dependent tests run as if it were 23:30 or 00:30 UTC."""
-
-    def __init__(self, start: datetime | None = None):
-        self.value: datetime | None = None
-        self.start = start
-        self.shift = start - datetime.now(UTC) if start else timedelta(0)
-
-    def __call__(self) -> datetime:
-        return self.value or datetime.now(UTC) + self.shift
-
-    def set(self, value: datetime) -> None:
-        assert value.tzinfo is not None, "use aware datetimes"
-        self.value = value.astimezone(UTC)
-
-    def reset(self) -> None:
-        self.value = None
 
 
 @pytest.fixture(scope="session")
@@ -296,52 +211,9 @@ def clock(session_clock):
     session_clock.reset()
 
 
-class PortalClient(FlaskClient):
-    """Test client that submits forms with the CSRF token of the page they come from.
-
-    Each request runs in an app context of its own (its own `g`, database session and clock reading), as in a
-    real server, so two clients in one test never share a logged-in user or a cached "now"."""
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        if has_app_context():
-            # The test's own session must see what the request committed.
-            _db.session.expire_all()
-        return response
-
-    def csrf_token(self, url: str) -> str:
-        response = self.get(url)
-        match = CSRF_RE.search(response.get_data(as_text=True))
-        assert match, f"no CSRF token on {url} (status {response.status_code})"
-        return match.group(1) or match.group(2)
-
-    def submit(self, url: str, data: dict | None = None, from_url: str | None = None, **kwargs):
-        """POST like a browser: token taken from `from_url` (default: the same URL)."""
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token(from_url or url))
-        return self.post(url, data=data, **kwargs)
-
-
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-class Auth:
-    def __init__(self, client):
-        self.client = client
-
-    def login_as(self, user, password: str | None = None):
-        """Log in through the real form."""
-        from tests.factories import PASSWORD
-
-        response = self.client.submit("/login", {"login": user.username, "password": password or PASSWORD})
-        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-        return response
-
-    def logout(self):
-        return self.client.submit("/logout", {}, from_url="/profile")
 
 
 @pytest.fixture
@@ -485,9 +357,6 @@ def new_page(browser, live_server):
     yield make
     for context in contexts:
         context.close()
-
-
-SCREENSHOT_DIR = ROOT / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture

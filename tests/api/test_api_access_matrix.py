@@ -15,10 +15,10 @@ from portal.api import tokens as api_tokens
 from portal.clock import utcnow
 from portal.extensions import db as _db
 from portal.models import User
-from tests.api.conftest import PROBLEM, fingerprint
-from tests.conftest import PortalClient
 from tests.factories import make_consultation, make_slot, make_user
+from tests.support.api import PROBLEM, fingerprint
 from tests.support.database import world_app, world_db  # noqa: F401 (world_db is this module's db)
+from tests.support.web import PortalClient
 
 OK, CREATED, FORBIDDEN, NOT_FOUND, INVALID = "200", "201", "403", "404", "422"
 UNAUTHORIZED, BLOCKED = "401", "403 blocked"

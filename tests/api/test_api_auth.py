@@ -10,9 +10,9 @@ from portal import create_app
 from portal.extensions import db as _db
 from portal.models import ApiToken, Consultation, User
 from portal.services import two_factor
-from tests.api.conftest import PROBLEM, assert_problem, make_token
-from tests.conftest import PortalClient
 from tests.factories import make_slot, make_user
+from tests.support.api import PROBLEM, assert_problem, make_token
+from tests.support.web import PortalClient
 
 
 def test_no_token_unknown_token_and_other_schemes_are_401(api):

@@ -3,8 +3,8 @@ this site under its strict CSP (no script, no inline style, nothing from elsewhe
 
 import re
 
-from tests.api.conftest import PROBLEM, assert_problem, make_token
 from tests.factories import make_user
+from tests.support.api import PROBLEM, assert_problem, make_token
 
 OPERATIONS = 15
 

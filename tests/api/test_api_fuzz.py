@@ -20,9 +20,9 @@ from schemathesis.core.parameters import ParameterLocation
 
 from portal import create_app
 from portal.clock import utcnow
-from tests.api.conftest import PROBLEM, make_token
-from tests.conftest import PortalClient
 from tests.factories import make_consultation, make_slot, make_user
+from tests.support.api import PROBLEM, make_token
+from tests.support.web import PortalClient
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 100

@@ -11,10 +11,9 @@ import requests
 from portal.clock import utcnow
 from portal.extensions import db as _db
 from portal.models import ApiToken, Consultation
-from tests.api.conftest import make_token
-from tests.conftest import body_of
 from tests.factories import make_slot, make_user
-from tests.support.mail import subject_of
+from tests.support.api import make_token
+from tests.support.mail import body_of, subject_of
 
 TOKEN_ON_PAGE = re.compile(r'<code class="token-value">(cpt_[A-Za-z0-9_\-]+)</code>')
 

@@ -10,8 +10,8 @@ import pytest
 
 from portal.extensions import db as _db
 from portal.models import Consultation, ModerationLog, Slot, User
-from tests.api.conftest import assert_problem, make_token
 from tests.factories import make_consultation, make_slot, make_user
+from tests.support.api import assert_problem, make_token
 
 NOW = datetime(2031, 5, 5, 9, 0, tzinfo=UTC)  # a Monday
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -8,8 +8,8 @@ import pytest
 
 from portal.extensions import db as _db
 from portal.models import ApiToken
-from tests.api.conftest import assert_problem, make_token
 from tests.factories import make_user
+from tests.support.api import assert_problem, make_token
 
 TOKEN_ON_PAGE = re.compile(r'<code class="token-value">(cpt_[A-Za-z0-9_\-]+)</code>')
 

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import User
-from tests.conftest import body_of
-from tests.support.mail import subject_of
+from tests.support.mail import body_of, subject_of
 
 pytestmark = pytest.mark.e2e
 

@@ -8,27 +8,12 @@ from playwright.sync_api import expect
 from portal.models import User
 from portal.services import tokens
 from tests.factories import make_user
-from tests.support.browser import log_in
+from tests.support.browser import LAYOUT_IDS, LAYOUTS, check_page, log_in
 
 pytestmark = pytest.mark.e2e
 
-LAYOUTS = [("en", "en-US", 1280), ("en", "en-US", 390), ("ru", "ru-RU", 1280), ("ru", "ru-RU", 390)]
 
-
-def check_page(page, lang: str, width: int) -> None:
-    """Right language, nothing wider than the screen, every visible control labelled."""
-    assert page.locator("html").get_attribute("lang") == lang
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px at {width}px"
-    unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll('input:not([type=hidden]):not([type=submit]), select, textarea')]
-              .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-              .map(el => el.name)"""
-    )
-    assert unlabelled == [], unlabelled
-
-
-@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=[f"{a}-{c}" for a, _, c in LAYOUTS])
+@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=LAYOUT_IDS)
 def test_account_pages_tour(new_page, screenshot, db, app, lang, locale, width):
     page = new_page(locale=locale, width=width, height=800)
 

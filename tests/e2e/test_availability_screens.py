@@ -4,14 +4,13 @@ off with a slot that holds a request; each page checked with axe."""
 from datetime import datetime, timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.extensions import db as _db
 from portal.models import Slot
 from tests.factories import make_consultation, make_user
-from tests.support.browser import log_in
+from tests.support.browser import fits_the_screen, log_in, no_axe_violations
 from tests.support.slots import BERLIN
 
 pytestmark = pytest.mark.e2e
@@ -33,10 +32,9 @@ WORDS = {
 def shoot(page, screenshot, name: str, phone: bool = False) -> None:
     """A desktop screenshot, then the phone's (390 px, nothing wider than the screen); axe finds no violation."""
     screenshot(page, name)
-    violations = Axe().run(page).response["violations"]
-    assert violations == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+    no_axe_violations(page)
     page.set_viewport_size({"width": 390, "height": 844})
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    fits_the_screen(page)
     screenshot(page, f"{name}-phone")
     page.set_viewport_size({"width": 1280, "height": 900})
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from portal.extensions import db as _db
 from portal.models import Consultation, Slot
-from tests.conftest import body_of
 from tests.factories import make_user
 from tests.support.browser import log_in
+from tests.support.mail import body_of
 
 pytestmark = pytest.mark.e2e
 

@@ -6,33 +6,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from portal.extensions import db as _db
 from tests.factories import make_consultation, make_slot, make_user
-from tests.support.browser import log_in
+from tests.support.browser import LAYOUT_IDS, LAYOUTS, check_page, log_in
 
 pytestmark = pytest.mark.e2e
 
 NOW = datetime(2026, 4, 14, 6, 30, tzinfo=UTC)
-LAYOUTS = [("en", "en-US", 1280), ("en", "en-US", 390), ("ru", "ru-RU", 1280), ("ru", "ru-RU", 390)]
-
-
-def check_page(page, lang: str, width: int) -> None:
-    """Right language, nothing wider than the screen, every visible control labelled."""
-    assert page.locator("html").get_attribute("lang") == lang
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px at {width}px"
-    unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll('input:not([type=hidden]):not([type=submit]), select, textarea')]
-              .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-              .map(el => el.name)"""
-    )
-    assert unlabelled == [], unlabelled
-    if width > 800:  # the markup is the same at every width: one accessibility audit is enough
-        violations = Axe().run(page).response["violations"]
-        assert violations == [], [(v["id"], v["help"]) for v in violations]
 
 
 def seed(lang: str):
@@ -89,7 +71,7 @@ def seed(lang: str):
     return client, first
 
 
-@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=[f"{a}-{c}" for a, _, c in LAYOUTS])
+@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=LAYOUT_IDS)
 def test_client_pages_tour(new_page, screenshot, clock, lang, locale, width):
     clock.set(NOW)
     client, pending = seed(lang)

@@ -7,10 +7,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, make_user
+from tests.support.browser import LAYOUT_IDS, LAYOUTS, all_labelled, fits_the_screen
 
 pytestmark = pytest.mark.e2e
 
-LAYOUTS = [("en", "en-US", 1280), ("en", "en-US", 390), ("ru", "ru-RU", 1280), ("ru", "ru-RU", 390)]
 WORDS = {
     "en": ("Calendar feed", "Reset feed link", "Your feed has a new link."),
     "ru": ("Подписка на календарь", "Сбросить ссылку", "У календаря новая ссылка."),
@@ -25,18 +25,7 @@ def log_in(page, login: str) -> None:
         page.locator("#password").press("Enter")
 
 
-def fits(page) -> None:
-    """Nothing wider than the screen, every visible input labelled."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
-    unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll('input:not([type=hidden]):not([type=submit])')]
-              .filter(el => !(el.labels && el.labels.length)).map(el => el.id)"""
-    )
-    assert unlabelled == []
-
-
-@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=[f"{a}-{c}" for a, _, c in LAYOUTS])
+@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=LAYOUT_IDS)
 def test_feed_section(new_page, screenshot, db, live_server, lang, locale, width):
     title, button, done = WORDS[lang]
     user = make_user("specialist", username=f"feed_{lang}_{width}", locale=lang, display_name="Anna Karenina")
@@ -48,7 +37,8 @@ def test_feed_section(new_page, screenshot, db, live_server, lang, locale, width
     old = page.locator("#feed-url").input_value()
     assert old == f"http://portal.test/feeds/{user.feed_token}.ics"
     assert page.locator("#feed-webcal").input_value() == old.replace("http://", "webcal://")
-    fits(page)
+    fits_the_screen(page)
+    all_labelled(page)
     field, reset = page.locator("#feed-url").bounding_box(), page.get_by_role("button", name=button).bounding_box()
     assert reset["x"] + reset["width"] <= field["x"] + field["width"], "the button sticks out of the card's column"
     whole = screenshot(page, f"feed-profile-{lang}-{width}")
@@ -63,7 +53,8 @@ def test_feed_section(new_page, screenshot, db, live_server, lang, locale, width
     expect(page.locator(".alert-success")).to_contain_text(done)
     new = page.locator("#feed-url").input_value()
     assert new != old
-    fits(page)
+    fits_the_screen(page)
+    all_labelled(page)
     screenshot(page, f"feed-profile-reset-{lang}-{width}")
     assert page.request.get(live_server.url + urlsplit(old).path).status == 404
     assert page.request.get(live_server.url + urlsplit(new).path).status == 200

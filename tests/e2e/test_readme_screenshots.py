@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 
 from portal.extensions import db as _db
 from portal.models import ModerationLog
-from tests.conftest import ROOT, SCREENSHOT_DIR
 from tests.factories import make_consultation, make_slot, make_user
 from tests.support.browser import log_in
+from tests.support.paths import ROOT, SCREENSHOT_DIR
 
 pytestmark = pytest.mark.e2e
 

@@ -7,11 +7,10 @@ from playwright.sync_api import expect
 from portal.extensions import db
 from portal.models import User
 from tests.factories import make_user
-from tests.support.browser import log_in
+from tests.support.browser import LAYOUT_IDS, LAYOUTS, log_in
 
 pytestmark = pytest.mark.e2e
 
-LAYOUTS = [("en", "en-US", 1280), ("en", "en-US", 390), ("ru", "ru-RU", 1280), ("ru", "ru-RU", 390)]
 WORDS = {
     "en": ("Email me reminders", "Save profile", "Your profile is saved."),
     "ru": ("Присылать мне напоминания", "Сохранить профиль", "Профиль сохранён."),
@@ -23,7 +22,7 @@ def reminders_of(user_id: int) -> bool:
     return db.session.get(User, user_id).reminders_enabled
 
 
-@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=[f"{a}-{c}" for a, _, c in LAYOUTS])
+@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=LAYOUT_IDS)
 def test_turning_reminders_off_and_on_on_the_profile(new_page, screenshot, lang, locale, width):
     label, save, saved = WORDS[lang]
     user = make_user("specialist", username=f"sofia_{lang}_{width}", locale=lang, display_name="Sofia Kovalevskaya")

@@ -6,19 +6,17 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.extensions import db as _db
 from portal.models import Consultation
 from tests.factories import make_consultation, make_slot, make_user
-from tests.support.browser import log_in
+from tests.support.browser import LAYOUT_IDS, LAYOUTS, fits_the_screen, log_in, no_axe_violations
 
 pytestmark = pytest.mark.e2e
 
 NOW = datetime(2026, 4, 14, 6, 30, tzinfo=UTC)  # 09:30 in Moscow
-LAYOUTS = [("en", "en-US", 1280), ("en", "en-US", 390), ("ru", "ru-RU", 1280), ("ru", "ru-RU", 390)]
 WORDS = {
     "en": {"busy": "Busy at this time", "request": "Request", "sent": "Your request is sent", "pending": "Pending"},
     "ru": {"busy": "В это время вы заняты", "request": "Записаться", "sent": "Заявка отправлена", "pending": "Ожидает"},
@@ -56,7 +54,7 @@ def seed(lang: str):
     return client
 
 
-@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=[f"{a}-{c}" for a, _, c in LAYOUTS])
+@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=LAYOUT_IDS)
 def test_slot_finder_by_day(new_page, screenshot, clock, lang, locale, width):
     clock.set(NOW)
     client = seed(lang)
@@ -72,11 +70,9 @@ def test_slot_finder_by_day(new_page, screenshot, clock, lang, locale, width):
     expect(busy).to_have_count(1)
     expect(busy.locator('time[datetime="2026-04-14T14:00+03:00"]')).to_be_visible()
     expect(busy.get_by_role("button")).to_have_count(0)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"scrolls sideways by {overflow}px"
+    fits_the_screen(page)
     if width > 800:
-        violations = Axe().run(page).response["violations"]
-        assert violations == [], [(v["id"], v["help"]) for v in violations]
+        no_axe_violations(page)
     screenshot(page, f"client-slot-days-{lang}-{'desktop' if width > 800 else 'phone'}")
 
 

@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.models import Consultation, Slot
-from tests.conftest import body_of
 from tests.factories import make_consultation, make_user
 from tests.support.browser import log_in
+from tests.support.mail import body_of
 
 pytestmark = pytest.mark.e2e
 

@@ -5,11 +5,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.factories import make_consultation, make_slot, make_user
-from tests.support.browser import log_in
+from tests.support.browser import fits_the_screen, log_in, no_axe_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -84,8 +83,7 @@ def check_short_slots_readable(page) -> None:
 def shoot(page, screenshot, name: str) -> None:
     """Save the screenshot and check the page with axe: no accessibility violations."""
     screenshot(page, name)
-    violations = Axe().run(page).response["violations"]
-    assert violations == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+    no_axe_violations(page)
 
 
 @pytest.mark.parametrize("locale", ["en", "ru"])
@@ -132,11 +130,11 @@ def test_specialist_screens(new_page, db, clock, screenshot, locale):
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     expect(page.locator(".hour-gutter")).to_be_hidden()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    fits_the_screen(page)
     shoot(page, screenshot, f"specialist-calendar-phone-{locale}")
 
     page.goto("/specialist/consultations")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    fits_the_screen(page)
     shoot(page, screenshot, f"specialist-requests-phone-{locale}")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.reload()

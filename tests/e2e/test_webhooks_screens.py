@@ -10,26 +10,14 @@ from playwright.sync_api import expect
 from portal.clock import utcnow
 from portal.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import make_user
-from tests.support.browser import log_in
+from tests.support.browser import LAYOUT_IDS, LAYOUTS, all_labelled, fits_the_screen, log_in
 
 pytestmark = pytest.mark.e2e
 
-LAYOUTS = [("en", "en-US", 1280), ("en", "en-US", 390), ("ru", "ru-RU", 1280), ("ru", "ru-RU", 390)]
 WORDS = {
     "en": ("Webhooks", "Add webhook", "Signing secret of the new webhook:", "Disabled", "Next try"),
     "ru": ("Вебхуки", "Добавить вебхук", "Секрет подписи нового вебхука:", "Отключён", "Следующая попытка"),
 }
-
-
-def fits(page) -> None:
-    """Nothing wider than the screen, every visible input labelled."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
-    unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll('input:not([type=hidden]):not([type=submit])')]
-              .filter(el => !(el.labels && el.labels.length)).map(el => el.id)"""
-    )
-    assert unlabelled == []
 
 
 def history(db, user) -> None:
@@ -79,7 +67,7 @@ def history(db, user) -> None:
     db.session.commit()
 
 
-@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=[f"{a}-{c}" for a, _, c in LAYOUTS])
+@pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=LAYOUT_IDS)
 def test_webhooks_page(new_page, screenshot, db, lang, locale, width):
     title, add, secret_words, disabled, next_try = WORDS[lang]
     user = make_user("specialist", username=f"hooks_{lang}_{width}", locale=lang, timezone="Europe/Berlin")
@@ -91,7 +79,8 @@ def test_webhooks_page(new_page, screenshot, db, lang, locale, width):
     expect(page.locator("h1")).to_have_text(title)
     expect(page.locator("#endpoints-title ~ .table-wrap")).to_contain_text(disabled)
     expect(page.locator(".deliveries-table thead")).to_contain_text(next_try)
-    fits(page)
+    fits_the_screen(page)
+    all_labelled(page)
     whole = screenshot(page, f"webhooks-{lang}-{width}")
     for part in ("endpoints", "deliveries"):
         section = page.locator(f"section[aria-labelledby={part}-title]")
@@ -110,7 +99,8 @@ def test_webhooks_page(new_page, screenshot, db, lang, locale, width):
     db.session.expire_all()
     made = db.session.query(WebhookEndpoint).filter_by(user_id=user.id, url="http://127.0.0.1:9/hook").one()
     assert made.secret == shown and "consultation.expired" not in made.event_list
-    fits(page)
+    fits_the_screen(page)
+    all_labelled(page)
     screenshot(page, f"webhooks-added-{lang}-{width}")
     page.goto("/profile/webhooks")  # not a reload: that would send the form again
     expect(page.locator(".new-secret")).to_have_count(0)

@@ -13,10 +13,11 @@ from portal.models import AccountEmailRequest, AuthToken, OutboxEmail, User
 from portal.outbox.drain import drain_outbox
 from portal.queues import queue_name, redis_connection
 from portal.services import email_requests
-from tests.conftest import CSRF_RE, PortalClient, body_of
 from tests.factories import make_user
 from tests.support.account_requests import pending_requests, wait_until_handled
 from tests.support.auth import isolated_client, mail_link, row_counts
+from tests.support.mail import body_of
+from tests.support.web import CSRF_RE, PortalClient
 
 FORMS = {"reset": "/reset-password", "resend": "/confirm/resend"}
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)

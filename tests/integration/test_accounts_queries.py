@@ -2,9 +2,9 @@
 
 from portal.extensions import db
 from portal.models import User
-from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD, make_user, password_hash
 from tests.support.auth import isolated_client
+from tests.support.web import CSRF_RE
 
 # login page: none; log in: find the account; profile: load the session's user;
 # reset request: record it (the worker looks the address up, whoever it belongs to).

@@ -11,9 +11,10 @@ from sqlalchemy import insert
 
 from portal.clock import utcnow
 from portal.models import OutboxEmail
-from tests.conftest import body_of, free_port
 from tests.factories import make_user
 from tests.support.auth import logged_in_browser
+from tests.support.mail import body_of
+from tests.support.paths import free_port
 
 ROW = re.compile(r'<tr id="email-(\d+)">(.*?)</tr>', re.S)
 

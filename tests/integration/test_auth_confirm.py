@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.models import User
-from tests.conftest import body_of
 from tests.factories import PASSWORD, make_user
 from tests.support.account_requests import pending_requests, wait_until_handled
 from tests.support.auth import (
@@ -19,6 +18,7 @@ from tests.support.auth import (
     register,
     row_counts,
 )
+from tests.support.mail import body_of
 
 INVALID_TITLE = "This link does not work"
 

@@ -5,10 +5,10 @@ import pytest
 
 from portal import create_app
 from portal.extensions import db as _db
-from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_user
 from tests.support.auth import device_cookie, isolated_client
 from tests.support.pages import form_alert
+from tests.support.web import CSRF_RE, PortalClient
 
 THROTTLED = "Too many failed attempts. Please wait 15 minutes and try again."
 HOME, OFFICE = "203.0.113.10", "192.0.2.80"

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import User
-from tests.conftest import CSRF_RE
 from tests.support.auth import isolated_client
+from tests.support.web import CSRF_RE
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -3,10 +3,10 @@
 import pytest
 
 from portal import create_app
-from tests.conftest import PortalClient
 from tests.factories import PASSWORD, make_user
 from tests.support.auth import isolated_client
 from tests.support.pages import form_alert
+from tests.support.web import PortalClient
 
 WRONG = "Wrong username, email or password."
 THROTTLED = "Too many failed attempts. Please wait 15 minutes and try again."

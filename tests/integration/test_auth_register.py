@@ -9,7 +9,6 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from portal.models import AuthToken, OutboxEmail, User
-from tests.conftest import CSRF_RE, body_of
 from tests.factories import make_user
 from tests.support.auth import (
     GOOD_PASSWORD,
@@ -20,7 +19,8 @@ from tests.support.auth import (
     registration,
     row_counts,
 )
-from tests.support.mail import subject_of
+from tests.support.mail import body_of, subject_of
+from tests.support.web import CSRF_RE
 
 NOTHING = {"users": 0, "tokens": 0, "emails": 0}
 LONG = "x" * 10_000

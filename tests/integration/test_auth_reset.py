@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from portal.models import AuthToken, User
-from tests.conftest import body_of
 from tests.factories import PASSWORD, make_user
 from tests.support.account_requests import pending_requests, wait_until_handled
 from tests.support.auth import (
@@ -20,6 +19,7 @@ from tests.support.auth import (
     last_link,
     row_counts,
 )
+from tests.support.mail import body_of
 
 NEW_PASSWORD = "violet-harbour-quartz-58"
 SENT = "If an account uses this address, a reset link is on its way. It is valid for one hour."

@@ -6,9 +6,9 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from portal.models import User
-from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD, make_user
 from tests.support.auth import copy_of, isolated_client
+from tests.support.web import CSRF_RE
 
 BLOCKED_EN = "Your account is blocked"
 BLOCKED_RU = "Ваш аккаунт заблокирован"

@@ -11,9 +11,9 @@ import pytest
 
 from portal import feeds
 from portal.models import User
-from tests.conftest import ROOT
 from tests.factories import make_consultation, make_slot, make_user
 from tests.support.feeds import browser, events_of, fetch, token_of
+from tests.support.paths import ROOT
 
 T0 = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
 FEED_URL = re.compile(r'value="http://portal\.test/feeds/([A-Za-z0-9_-]{43})\.ics"')

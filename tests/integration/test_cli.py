@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.demo import DEMO_PASSWORD
 from portal.models import OutboxEmail, Slot, User
-from tests.conftest import ROOT
 from tests.factories import make_user
 from tests.support.auth import isolated_client
+from tests.support.paths import ROOT
 from tests.support.services import flask_cli
 from tests.support.wait import wait_until
 

@@ -1,7 +1,6 @@
 """Thirty clients request one slot at the same moment; one is accepted, the rest rejected, everyone told once."""
 
 import threading
-from email.header import decode_header, make_header
 
 import pytest
 from sqlalchemy import select
@@ -9,8 +8,9 @@ from sqlalchemy import select
 from portal.extensions import db as _db
 from portal.models import Consultation, User
 from portal.services.requests import accept_request
-from tests.conftest import CSRF_RE
 from tests.factories import make_slot, make_user
+from tests.support.mail import subject_of
+from tests.support.web import CSRF_RE
 
 CLIENTS = 30
 
@@ -36,10 +36,6 @@ def apart(action):
     thread.start()
     thread.join(30)
     return outcome[0]
-
-
-def subject_of(message) -> str:
-    return str(make_header(decode_header(message["Subject"])))
 
 
 @pytest.mark.slow

@@ -2,7 +2,6 @@
 
 import re
 from datetime import UTC, datetime, timedelta
-from email.header import decode_header, make_header
 
 import pytest
 from flask import g
@@ -11,13 +10,8 @@ from sqlalchemy import func, select, text
 from portal.extensions import db as _db
 from portal.models import Consultation, OutboxEmail, User
 from portal.services import booking
-from tests.conftest import body_of
 from tests.factories import make_consultation, make_slot, make_user
-
-
-def subject_of(message) -> str:
-    return str(make_header(decode_header(message["Subject"])))
-
+from tests.support.mail import body_of, subject_of
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from portal import create_app
-from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD, make_user
 from tests.support.auth import isolated_client
+from tests.support.web import CSRF_RE
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates"
 

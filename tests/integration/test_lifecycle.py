@@ -9,9 +9,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db as _db
 from portal.models import Availability, Consultation, OutboxEmail, Slot
-from tests.conftest import body_of
 from tests.factories import make_consultation, make_slot, make_user
-from tests.support.mail import calendar_part
+from tests.support.mail import body_of, calendar_part
 from tests.support.pages import field_error, flashes
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)

@@ -5,10 +5,10 @@ import re
 import pytest
 
 from portal.models import User
-from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD, make_user
 from tests.support.auth import emails_to, isolated_client
 from tests.support.pages import field_error
+from tests.support.web import CSRF_RE
 
 NEW_PASSWORD = "violet-harbour-quartz-58"
 

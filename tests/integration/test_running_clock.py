@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.clock import utcnow
-from tests.conftest import clock_start
+from tests.support.clock import clock_start
 
 pytestmark = pytest.mark.clock
 FROZEN = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)

@@ -6,9 +6,8 @@ from sqlalchemy import select
 
 from portal.ics import consultation_uid
 from portal.models import Consultation, OutboxEmail, Slot
-from tests.conftest import body_of
 from tests.factories import make_consultation, make_slot, make_user
-from tests.support.mail import calendar_part
+from tests.support.mail import body_of, calendar_part
 from tests.support.pages import flashes
 from tests.support.slots import berlin
 

@@ -5,9 +5,8 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from portal.models import Consultation, OutboxEmail
-from tests.conftest import body_of
 from tests.factories import make_consultation, make_slot, make_user
-from tests.support.mail import all_emails_delivered, calendar_part
+from tests.support.mail import all_emails_delivered, body_of, calendar_part
 from tests.support.pages import flashes
 from tests.support.slots import berlin
 

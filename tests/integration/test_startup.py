@@ -12,9 +12,9 @@ import pytest
 
 from portal.demo import DEMO_PASSWORD
 from portal.web import is_loopback
-from tests.conftest import ROOT, free_port
 from tests.factories import make_user
 from tests.proof.http import Browser, Gunicorn, page_form, server_env
+from tests.support.paths import ROOT, free_port
 from tests.support.services import flask_cli
 
 pytestmark = pytest.mark.slow

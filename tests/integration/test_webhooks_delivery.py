@@ -16,9 +16,9 @@ from portal.models import OutboxEmail, WebhookDelivery, WebhookEndpoint
 from portal.services import booking, expiry, requests, slots, webhooks
 from portal.services.errors import DomainError
 from portal.webhooks.send import deliver_webhook
-from tests.conftest import PortalClient
 from tests.factories import make_slot, make_user
 from tests.support.slots import berlin
+from tests.support.web import PortalClient
 from tests.support.webhooks import Receiver, deliver_due, verify_signature
 
 ALL = [

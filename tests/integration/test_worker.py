@@ -6,11 +6,10 @@ from sqlalchemy import select
 from portal import create_app
 from portal.extensions import db
 from portal.models import OutboxEmail
-from tests.conftest import body_of
 from tests.factories import make_user
 from tests.support.account_requests import wait_until_handled
 from tests.support.auth import isolated_client
-from tests.support.mail import subject_of
+from tests.support.mail import body_of, subject_of
 from tests.support.outbox import outbox_row
 from tests.support.services import FlakySink, WorkerProcess, closed_port
 from tests.support.wait import wait_until

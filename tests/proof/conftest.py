@@ -1,13 +1,17 @@
 """Fixtures for the proof suite: an app wired to private Redis/SMTP/worker processes that tests break on purpose."""
 
+import fcntl
 import os
+from collections import Counter
 from types import SimpleNamespace
 
 import pytest
 
 from portal import create_app
-from tests.conftest import PortalClient
+from tests.factories import PASSWORD
+from tests.support.paths import ROOT
 from tests.support.services import PrivateRedis, SwitchableSink, WorkerProcess
+from tests.support.web import PortalClient
 
 
 @pytest.fixture
@@ -40,3 +44,57 @@ def fragile(app_config, run_id, tmp_path, request):
     worker.stop()
     sink.close()
     redis.close()
+
+
+# The fuzzing proofs' fixtures (their strategies and helpers: tests/support/fuzz.py).
+FUZZ_REPORT = ROOT / "test-artifacts" / "fuzz-forms.txt"
+
+
+@pytest.fixture(scope="session")
+def fuzz_app(app_config, run_id, session_clock):
+    """The portal with a queue of its own that no worker reads: emails the fuzzing causes stay put in the outbox,
+    so a worker left running by another test can never change a row between two fingerprints."""
+    application = create_app({**app_config, "CLOCK": session_clock, "RQ_QUEUE_PREFIX": f"{run_id}fuzz-"})
+    application.test_client_class = PortalClient
+    return application
+
+
+@pytest.fixture
+def new_client(fuzz_app):
+    """Factory of independent browser-like clients, optionally logged in as a user."""
+
+    def make(user=None):
+        client = fuzz_app.test_client()
+        if user is not None:
+            response = client.submit("/login", {"login": user.username, "password": PASSWORD})
+            assert response.status_code == 302, response.status_code
+        return client
+
+    return make
+
+
+class Tally(Counter):
+    """Outcome counts, plus `state` for what a test keeps between its examples."""
+
+    def __init__(self):
+        super().__init__()
+        self.state = {}
+
+
+@pytest.fixture
+def tally(request):
+    """Counts the examples of a test by outcome, printed and written to test-artifacts/fuzz-forms.txt."""
+    counts = Tally()
+    yield counts
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    line = f"{request.node.name}: {sum(counts.values())} examples ({outcomes})"
+    print(line)
+    # One line per test, replaced on each run (tests may finish in any order, in several processes).
+    FUZZ_REPORT.parent.mkdir(parents=True, exist_ok=True)
+    with FUZZ_REPORT.open("a+", encoding="utf-8") as report:
+        fcntl.flock(report, fcntl.LOCK_EX)
+        report.seek(0)
+        kept = [old for old in report.read().splitlines() if not old.startswith(f"{request.node.name}:")]
+        report.seek(0)
+        report.truncate()
+        report.write("\n".join(sorted([*kept, line])) + "\n")

@@ -16,7 +16,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from tests.conftest import ROOT, free_port
+from tests.support.paths import ROOT, free_port
 
 
 @dataclass

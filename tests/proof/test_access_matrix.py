@@ -20,11 +20,11 @@ from portal.extensions import db as _db
 from portal.models import Consultation, DayOff, OutboxEmail, Slot, User, WebhookEndpoint
 from portal.services.tokens import CONFIRM, RESET, issue_token
 from portal.services.two_factor import encrypt_secret
-from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.proof.http import is_local
 from tests.support.auth import registration
 from tests.support.database import world_app, world_db  # noqa: F401 (world_db is this module's db)
+from tests.support.web import CSRF_RE, PortalClient
 
 # Cases build their slots from the running clock: scripts/test.sh runs them at 23:30 and 00:30 UTC too.
 pytestmark = pytest.mark.clock

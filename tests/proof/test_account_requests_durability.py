@@ -4,10 +4,10 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import body_of
 from tests.factories import make_user
 from tests.support.account_requests import pending_requests
 from tests.support.auth import mail_link
+from tests.support.mail import body_of
 from tests.support.outbox import outbox_states
 from tests.support.wait import wait_until
 

@@ -11,9 +11,10 @@ import pytest
 
 from portal import create_app
 from portal.extensions import db as _db
-from tests.conftest import ROOT, PortalClient
 from tests.factories import make_user
+from tests.support.paths import ROOT
 from tests.support.services import PrivatePostgres
+from tests.support.web import PortalClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db as _db
 from portal.models import OutboxEmail, User
-from tests.conftest import body_of
+from tests.support.mail import body_of
 from tests.support.outbox import outbox_states
 from tests.support.wait import wait_until
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.factories import make_user
-from tests.proof.fuzz_helpers import FUZZ
+from tests.support.fuzz import FUZZ
 
 HOSTILE = [
     "",

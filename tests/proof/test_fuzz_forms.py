@@ -14,8 +14,7 @@ from portal.models import AccountEmailRequest, User
 from portal.security import verify_password
 from portal.services import email_requests, tokens
 from tests.factories import PASSWORD, make_user, password_hash
-from tests.proof import fuzz_helpers
-from tests.proof.fuzz_helpers import (
+from tests.support.fuzz import (
     FUZZ,
     MISSING,
     Poster,
@@ -29,9 +28,6 @@ from tests.proof.fuzz_helpers import (
     received,
     shows_form_error,
 )
-
-# The shared fixtures of the fuzzing proofs.
-fuzz_app, new_client, tally = fuzz_helpers.fuzz_app, fuzz_helpers.new_client, fuzz_helpers.tally
 
 NOW = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)
 STRONG = pick("plum-orbit-canvas-71", "Teal lantern 9 river", "ёжик-в-тумане-2026", "🙂 four quiet words 🙂")

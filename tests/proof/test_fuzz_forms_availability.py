@@ -13,10 +13,8 @@ from portal.extensions import db
 from portal.models import Availability, DayOff, Slot
 from portal.services.availability import parse_ranges
 from tests.factories import make_consultation, make_slot, make_user
-from tests.proof import fuzz_helpers
-from tests.proof.fuzz_helpers import DATES, FUZZ, TIMES, Poster, button, cleaned, form, ident, pick, quoted, received
-
-fuzz_app, new_client, tally = fuzz_helpers.fuzz_app, fuzz_helpers.new_client, fuzz_helpers.tally
+from tests.support import fuzz
+from tests.support.fuzz import DATES, FUZZ, TIMES, Poster, button, cleaned, form, ident, pick, quoted, received
 
 NOW = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)  # Tuesday, 09:00 in Berlin
 WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -47,8 +45,8 @@ def ranges(draw):
 
 
 def fingerprint() -> dict:
-    """fuzz_helpers.fingerprint plus the working-hours tables."""
-    found = fuzz_helpers.fingerprint()
+    """fuzz.fingerprint plus the working-hours tables."""
+    found = fuzz.fingerprint()
     parts = " UNION ALL ".join(
         f"SELECT '{t}', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM {t} x"
         for t in ("availabilities", "working_hours", "days_off")

@@ -13,8 +13,7 @@ from sqlalchemy import select, text, update
 from portal.extensions import db
 from portal.models import Consultation, Slot, User
 from tests.factories import make_consultation, make_slot, make_user
-from tests.proof import fuzz_helpers
-from tests.proof.fuzz_helpers import (
+from tests.support.fuzz import (
     DATES,
     FUZZ,
     TIMES,
@@ -30,9 +29,6 @@ from tests.proof.fuzz_helpers import (
     received,
     shows_form_error,
 )
-
-# The shared fixtures of the fuzzing proofs.
-fuzz_app, new_client, tally = fuzz_helpers.fuzz_app, fuzz_helpers.new_client, fuzz_helpers.tally
 
 NOW = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)  # Tuesday, 09:00 in Berlin
 BERLIN = ZoneInfo("Europe/Berlin")

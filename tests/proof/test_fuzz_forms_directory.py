@@ -14,8 +14,7 @@ from sqlalchemy import select, text
 from portal.extensions import db
 from portal.models import Consultation
 from tests.factories import make_consultation, make_slot, make_user
-from tests.proof import fuzz_helpers
-from tests.proof.fuzz_helpers import (
+from tests.support.fuzz import (
     FUZZ,
     Poster,
     cleaned,
@@ -27,9 +26,6 @@ from tests.proof.fuzz_helpers import (
     quoted,
     shows_form_error,
 )
-
-# The shared fixtures of the fuzzing proofs.
-fuzz_app, new_client, tally = fuzz_helpers.fuzz_app, fuzz_helpers.new_client, fuzz_helpers.tally
 
 NOW = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)
 WORDS = st.text(st.characters(categories=["L", "N", "Zs", "P", "So", "Mn"]), max_size=40)

@@ -13,10 +13,8 @@ from sqlalchemy import text, update
 from portal.extensions import db
 from portal.models import Consultation, Slot
 from tests.factories import make_consultation, make_slot, make_user
-from tests.proof import fuzz_helpers
-from tests.proof.fuzz_helpers import FUZZ, Poster, button, cleaned, form, ident, pick, quoted
-
-fuzz_app, new_client, tally = fuzz_helpers.fuzz_app, fuzz_helpers.new_client, fuzz_helpers.tally
+from tests.support import fuzz
+from tests.support.fuzz import FUZZ, Poster, button, cleaned, form, ident, pick, quoted
 
 NOW = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)
 WORDS = st.text(st.characters(categories=["L", "N", "Zs", "P", "So", "Mn"]), max_size=40)
@@ -80,7 +78,7 @@ def time_choice(scene):
     """Mostly a time the form offers; else another specialist's, the one already asked for, or anything at all."""
     offered = pick(str(scene.free), str(scene.later))
     odd = pick(str(scene.elsewhere), str(scene.peer_free), str(scene.asked_slot), str(scene.booked_slot))
-    return st.one_of(offered, offered, offered, odd, fuzz_helpers.hostile)
+    return st.one_of(offered, offered, offered, odd, fuzz.hostile)
 
 
 @FUZZ

@@ -18,10 +18,7 @@ from portal.models import OutboxEmail, RecoveryCode, User
 from portal.services import throttle
 from portal.services.two_factor import _code_hash, encrypt_secret
 from tests.factories import PASSWORD, make_user
-from tests.proof import fuzz_helpers
-from tests.proof.fuzz_helpers import FUZZ, Poster, fingerprint, form, hostile, pick, shows_form_error
-
-fuzz_app, new_client, tally = fuzz_helpers.fuzz_app, fuzz_helpers.new_client, fuzz_helpers.tally
+from tests.support.fuzz import FUZZ, Poster, fingerprint, form, hostile, pick, shows_form_error
 
 NOW = datetime(2026, 12, 8, 8, 0, 10, tzinfo=UTC)
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

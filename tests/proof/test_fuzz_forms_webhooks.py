@@ -14,10 +14,8 @@ from portal.extensions import db
 from portal.models import WEBHOOK_EVENTS, WebhookEndpoint
 from portal.webhooks.address import AddressRefused, check_url
 from tests.factories import make_user
-from tests.proof import fuzz_helpers
-from tests.proof.fuzz_helpers import FUZZ, Poster, button, cleaned, form, hostile, ident, pick, received
-
-fuzz_app, new_client, tally = fuzz_helpers.fuzz_app, fuzz_helpers.new_client, fuzz_helpers.tally
+from tests.support import fuzz
+from tests.support.fuzz import FUZZ, Poster, button, cleaned, form, hostile, ident, pick, received
 
 PAGE = "/profile/webhooks"
 HOSTS = pick(
@@ -59,7 +57,7 @@ def webhook_fingerprint() -> tuple:
         )
     ).one()
     db.session.remove()
-    return fuzz_helpers.fingerprint(), tuple(rows)
+    return fuzz.fingerprint(), tuple(rows)
 
 
 @pytest.fixture
@@ -127,7 +125,7 @@ def test_webhook_buttons(scene, tally, action, which, extra):
     endpoint_id = which.draw(ident(scene.mine, scene.theirs, 2_000_000_000))
     theirs_before = db.session.get(WebhookEndpoint, scene.theirs).url
     db.session.remove()
-    url = f"{PAGE}/{fuzz_helpers.quoted(endpoint_id)}/{action}"
+    url = f"{PAGE}/{fuzz.quoted(endpoint_id)}/{action}"
     before = webhook_fingerprint()
     body = button(scene.poster, url, {k: v for k, v in extra.items() if k != "csrf_token"}, tally)
     if body is None:

@@ -5,9 +5,9 @@ booked on one is gone from the other's list at once."""
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import CSRF_RE
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.proof.http import Browser, Gunicorn, page_form, server_env
+from tests.support.web import CSRF_RE
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 

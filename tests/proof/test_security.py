@@ -13,11 +13,11 @@ from portal.clock import utcnow
 from portal.extensions import db as _db
 from portal.models import OutboxEmail
 from portal.services import email_requests
-from tests.conftest import CSRF_RE, PortalClient
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.proof.http import is_local
 from tests.support.auth import copy_of, isolated_client
 from tests.support.pages import form_alert
+from tests.support.web import CSRF_RE, PortalClient
 
 EVIL = [
     "//evil.com",

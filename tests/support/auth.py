@@ -6,10 +6,11 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuthToken, OutboxEmail, User
-from tests.conftest import PortalClient, body_of
 from tests.factories import PASSWORD
+from tests.support.mail import body_of
 from tests.support.pages import field_error as field_error  # the account tests read it from here too
 from tests.support.pages import form_alert as form_alert
+from tests.support.web import PortalClient
 
 GOOD_PASSWORD = "plum-orbit-canvas-71"
 
@@ -121,3 +122,19 @@ def last_link(address: str) -> str:
 def mail_link(message) -> str:
     """The link in a delivered email."""
     return link_in(body_of(message))
+
+
+class Auth:
+    """Logging a test client in and out through the real forms."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login_as(self, user, password: str | None = None):
+        """Log in through the real form."""
+        response = self.client.submit("/login", {"login": user.username, "password": password or PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+
+    def logout(self):
+        return self.client.submit("/logout", {}, from_url="/profile")

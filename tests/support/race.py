@@ -2,7 +2,7 @@
 
 import threading
 
-from tests.conftest import Auth
+from tests.support.auth import Auth
 
 
 def logged_in(app, user, csrf_from: str):

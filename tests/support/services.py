@@ -13,7 +13,8 @@ from pathlib import Path
 
 import redis as redis_lib
 
-from tests.conftest import ROOT, SmtpSink, free_port
+from tests.support.mail import SmtpSink
+from tests.support.paths import ROOT, free_port
 from tests.support.wait import wait_until
 
 SERVICES = str(ROOT / "scripts" / "services.sh")

@@ -1,23 +1,16 @@
 """Hostile form input for the fuzzing proofs: strategies, raw form encoding, database fingerprints, a form poster."""
 
-import fcntl
 import functools
 import itertools
-from collections import Counter
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from portal import create_app
 from portal.extensions import db
-from tests.conftest import PortalClient
-from tests.factories import PASSWORD
 
 FUZZ = settings(
     max_examples=200,
@@ -233,56 +226,3 @@ def button(poster, url: str, data: dict, tally) -> str | None:
     assert response.status_code != 422 or shows_form_error(response)
     assert fingerprint() == before
     return None
-
-
-REPORT = Path(__file__).resolve().parents[2] / "test-artifacts" / "fuzz-forms.txt"
-
-
-@pytest.fixture(scope="session")
-def fuzz_app(app_config, run_id, session_clock):
-    """The portal with a queue of its own that no worker reads: emails the fuzzing causes stay put in the outbox,
-    so a worker left running by another test can never change a row between two fingerprints."""
-    application = create_app({**app_config, "CLOCK": session_clock, "RQ_QUEUE_PREFIX": f"{run_id}fuzz-"})
-    application.test_client_class = PortalClient
-    return application
-
-
-@pytest.fixture
-def new_client(fuzz_app):
-    """Factory of independent browser-like clients, optionally logged in as a user."""
-
-    def make(user=None):
-        client = fuzz_app.test_client()
-        if user is not None:
-            response = client.submit("/login", {"login": user.username, "password": PASSWORD})
-            assert response.status_code == 302, response.status_code
-        return client
-
-    return make
-
-
-class Tally(Counter):
-    """Outcome counts, plus `state` for what a test keeps between its examples."""
-
-    def __init__(self):
-        super().__init__()
-        self.state = {}
-
-
-@pytest.fixture
-def tally(request):
-    """Counts the examples of a test by outcome, printed and written to test-artifacts/fuzz-forms.txt."""
-    counts = Tally()
-    yield counts
-    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    line = f"{request.node.name}: {sum(counts.values())} examples ({outcomes})"
-    print(line)
-    # One line per test, replaced on each run (tests may finish in any order, in several processes).
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    with REPORT.open("a+", encoding="utf-8") as report:
-        fcntl.flock(report, fcntl.LOCK_EX)
-        report.seek(0)
-        kept = [old for old in report.read().splitlines() if not old.startswith(f"{request.node.name}:")]
-        report.seek(0)
-        report.truncate()
-        report.write("\n".join(sorted([*kept, line])) + "\n")
