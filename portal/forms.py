@@ -54,9 +54,10 @@ class PortalForm(FlaskForm):
         field.errors = [*field.errors, error.message]
         return True
 
-    def commit(self, change: Callable[[], object], back: str) -> "Outcome":
+    def commit(self, change: Callable[[], object], back: str | None = None) -> "Outcome":
         """Run `change()` (a service call) and commit. A refusal is rolled back and shown next to its field of this
-        form (the view shows the page again), or, naming none, flashed with a redirect to `back`."""
+        form (the view shows the page again), or, naming none, flashed: with a redirect to `back`, or without
+        `back` above the page shown again."""
         try:
             value = change()
             db.session.commit()
@@ -65,7 +66,7 @@ class PortalForm(FlaskForm):
             if self.apply_domain_error(error):
                 return Outcome(done=False)
             flash(str(error.message), "error")
-            return Outcome(done=False, response=redirect(back, 303))
+            return Outcome(done=False, response=redirect(back, 303) if back else None)
         return Outcome(done=True, value=value)
 
 

@@ -72,8 +72,8 @@ def new_slot():
     if not form.is_submitted():
         form.date.data = form.date.data or _date_arg()
     if form.validate_on_submit():
-        try:
-            created = slots_service.create_slots(
+        outcome = form.commit(
+            lambda: slots_service.create_slots(
                 current_user,
                 form.date.data,
                 form.start_time.data,
@@ -81,12 +81,9 @@ def new_slot():
                 form.note.data,
                 form.repeat_weeks.data,
             )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            if not form.apply_domain_error(error):
-                flash(error.message, "error")
-        else:
+        )
+        if outcome.done:
+            created = outcome.value
             flash(ngettext("The slot is saved.", "%(num)d slots are saved.", len(created)), "success")
             return redirect(url_for(".calendar", week=_week_of(created[0].starts_at)), 303)
     status = 422 if form.is_submitted() else 200
@@ -117,8 +114,9 @@ def edit_slot(slot_id: int):
     )
     form = EditSlotForm(data=initial)
     if form.validate_on_submit():
-        try:
-            slot, changed = slots_service.edit_slot(
+
+        def save():
+            saved, changed = slots_service.edit_slot(
                 current_user,
                 slot_id,
                 day=form.date.data,
@@ -127,14 +125,12 @@ def edit_slot(slot_id: int):
                 note=form.note.data or "",
                 new_owner=form.specialist.data,
             )
-            owner = db.session.get(User, slot.specialist_id)  # already in the session: no query
-            owner_name, week = owner.username, _week_of(slot.starts_at)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            if not form.apply_domain_error(error):
-                flash(error.message, "error")
-        else:
+            owner = db.session.get(User, saved.specialist_id)  # already in the session: no query
+            return saved, changed, owner.username, _week_of(saved.starts_at)
+
+        outcome = form.commit(save)
+        if outcome.done:
+            slot, changed, owner_name, week = outcome.value
             if not changed:
                 flash(_("Nothing was changed."), "info")
             elif owner_name != current_user.username:
@@ -160,13 +156,10 @@ def delete_slot(slot_id: int):
     form = EmptyForm()
     if form.validate_on_submit():
         week = _week_of(slot.starts_at)
-        try:
-            notified = slots_service.delete_slot(current_user, slot_id)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return redirect(url_for(".slots"), 303)
+        outcome = form.commit(lambda: slots_service.delete_slot(current_user, slot_id), url_for(".slots"))
+        if outcome.response:
+            return outcome.response
+        notified = outcome.value
         flash(
             ngettext(
                 "The slot is deleted; %(num)d client was notified.",
@@ -236,15 +229,16 @@ def _back():
 def accept_request(consultation_id: int):
     """Accept a pending request; the slot's other pending requests are rejected."""
     access.own_request_slot_id_or_404(current_user, consultation_id)
-    if EmptyForm().validate_on_submit():
-        try:
+    form = EmptyForm()
+    if form.validate_on_submit():
+
+        def accept():
             consultation, rejected = requests_service.accept_request(current_user, consultation_id)
-            username, others = consultation.client.label, len(rejected)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
+            return consultation.client.label, len(rejected)
+
+        outcome = form.commit(accept)
+        if outcome.done:
+            username, others = outcome.value
             message = _("You accepted the request of %(username)s.", username=username)
             if others:
                 message += " " + ngettext(
