@@ -1,4 +1,4 @@
-"""One trigram index for the admins' user search; the specialty filter's ids in its index
+"""One trigram index for the admins' user search
 
 Revision ID: 0012
 Revises: 0011
@@ -8,12 +8,8 @@ The admins' search looks for its text in the username, the display name or the e
 index per column and merged them; it now reads one index over the three side by side, half the work where
 many users share a part of the text (at 200,000 users, 15 ms became 7 ms). The email's own trigram index
 served only that search and goes.
-
-The specialty filter reads the ids of one specialty's active specialists: with the id in
-ix_users_active_specialty it reads that index alone.
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 revision = '0012'
@@ -21,14 +17,7 @@ down_revision = '0011'
 branch_labels = None
 depends_on = None
 
-ACTIVE = "role = 'specialist' AND is_blocked IS false AND confirmed_at IS NOT NULL"
 SEARCH_KEY = "username || ' ' || email || ' ' || coalesce(display_name, '')"
-
-
-def _specialty_index(columns):
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_index('ix_users_active_specialty', postgresql_where=sa.text(ACTIVE), sqlite_where=sa.text(ACTIVE))
-        batch_op.create_index('ix_users_active_specialty', [sa.text('lower(specialty)'), *columns], unique=False, postgresql_where=sa.text(ACTIVE), sqlite_where=sa.text(ACTIVE))
 
 
 def upgrade():
@@ -37,10 +26,8 @@ def upgrade():
     else:
         op.execute(f"CREATE INDEX ix_users_search_trgm ON users (({SEARCH_KEY}))")
     op.drop_index('ix_users_email_trgm', table_name='users')
-    _specialty_index(['specialty', 'id'])
 
 
 def downgrade():
-    _specialty_index(['specialty'])
     op.create_index('ix_users_email_trgm', 'users', ['email'], postgresql_using='gin', postgresql_ops={'email': 'gin_trgm_ops'})
     op.drop_index('ix_users_search_trgm', table_name='users')

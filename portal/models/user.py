@@ -116,14 +116,13 @@ Index(
     sqlite_where=text("role = 'specialist'"),
 )
 
-# The Specialty select (each specialty of active specialists once, ignoring case) and the specialty filter (the
-# ids of one specialty's specialists) read this index alone: a specialist's row is in it while they can be booked.
+# The Specialty select (each specialty of active specialists once, ignoring case) reads this index alone: a
+# specialist's row is in it while they can be booked.
 ACTIVE_SPECIALIST_SQL = "role = 'specialist' AND is_blocked IS false AND confirmed_at IS NOT NULL"
 Index(
     "ix_users_active_specialty",
     func.lower(User.specialty),
     User.specialty,
-    User.id,
     postgresql_where=text(ACTIVE_SPECIALIST_SQL),
     sqlite_where=text(ACTIVE_SPECIALIST_SQL),
 )
