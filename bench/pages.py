@@ -15,6 +15,7 @@ from bench.web import USER_AGENT, Session, parse_page
 LUA = Path(__file__).resolve().parent / "wrk.lua"
 SPECIALTY = "Psychologist"
 ADMIN_QUERY = "client123"  # client12300 … client12399 at scale 1, client123000 … client123999 at 10: 0.5 %
+ADMIN_LOOKUP = f"{common.CLIENT}@example.com"  # one person looked up by email: one match at any scale
 ADJACENT_BASELINE_SECONDS = 3
 
 
@@ -82,12 +83,12 @@ def _deep_path(client: Session, first_html: str, depth: int, page: Page) -> str:
     return path
 
 
-def _admin_path(admin: Session) -> str:
+def _admin_path(admin: Session, query: str) -> str:
     html = admin.get("/admin/users").text
     form, name = _filter_form(html, "/admin/users", lambda n: n == "q" or "search" in n)
     if form is None:
-        return "/admin/users?" + urlencode({"q": ADMIN_QUERY})
-    return _submit_get(form, "/admin/users", {name: ADMIN_QUERY})
+        return "/admin/users?" + urlencode({"q": query})
+    return _submit_get(form, "/admin/users", {name: query})
 
 
 def _booking_path(client: Session, profile_path: str, page: Page) -> str:
@@ -125,7 +126,8 @@ def discover(sessions: dict, deep_pages: int) -> list[Page]:
         Page("calendar", "/specialist/calendar busy week", "/specialist/calendar", specialist),
         Page("specialist_consultations", "/specialist/consultations", "/specialist/consultations", specialist),
         Page("client_consultations", "/client/consultations", "/client/consultations", client),
-        Page("admin_users", f"/admin/users?q={ADMIN_QUERY}", _admin_path(admin), admin),
+        Page("admin_users", f"/admin/users?q={ADMIN_QUERY}", _admin_path(admin, ADMIN_QUERY), admin),
+        Page("admin_lookup", f"/admin/users?q={ADMIN_LOOKUP}", _admin_path(admin, ADMIN_LOOKUP), admin),
         Page("directory", "/specialists (anonymous)", "/specialists", None, p99_target_ms=100),
         Page("profile_busy", "/specialists/<busy> (anonymous)", busy_profile, None, p99_target_ms=100),
         booking,

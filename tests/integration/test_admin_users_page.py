@@ -2,13 +2,19 @@
 
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
-from sqlalchemy import insert
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import insert, or_, select, text
 
 from portal.models import User
+from portal.search import contains, contains_pattern
 from tests.factories import make_user, password_hash
 from tests.support.auth import logged_in_browser
+from tests.support.fuzz import FUZZ
+from tests.support.queries import explain
 
 ROW = re.compile(r'<tr id="user-(\d+)"')
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -74,6 +80,74 @@ def test_a_search_spanning_two_fields_matches_nobody(admin_browser, db):
     assert row_ids(admin_browser.get("/admin/users?q=carol kent")) == [carol.id]  # her display name
     for spanning in ("carol kent@example", "kent@example.net carol", "net carol"):
         assert row_ids(admin_browser.get(f"/admin/users?q={spanning}")) == [], spanning
+
+
+# Users whose fields test the suffix index's edges: words longer than its 16 characters, words of one and two,
+# quotes and backslashes (the index's query syntax), % and _ (ILIKE's), Cyrillic in both cases.
+ODD_USERS = [
+    ("averyveryverylongusername", "averyveryverylongusername@sub.domain.example.org", "Maximilian Featherstonehaugh"),
+    ("o_brien", "o'brien\\x@example.ie", "Seán O'Brien"),
+    ("per_cent", "p100%@example.org", None),
+    ("jo", "jo@ex.io", "Jo Li"),
+    ("ivanova", "ivanova@example.ru", "Ольга Петровна ИВАНОВА"),
+    ("x_y_z", "XYZ@EXAMPLE.COM", "A B C"),
+]
+
+
+def _odd_users() -> dict[str, int]:
+    return {
+        username: make_user("client", username=username, email=email, display_name=name).id
+        for username, email, name in ODD_USERS
+    }
+
+
+def _found_by_ilike_alone(db, search: str) -> set[int]:
+    """The users the search must find: its text inside one of the three columns, read without any index."""
+    pattern = contains_pattern(search)
+    columns = (User.username, User.display_name, User.email)
+    return set(db.session.scalars(select(User.id).where(or_(*(contains(c, pattern) for c in columns)))))
+
+
+@st.composite
+def searches(draw):
+    """A part of one of the users' fields, its case changed here and there, or any text at all."""
+    field = draw(st.sampled_from([value for row in ODD_USERS for value in row if value]))
+    start = draw(st.integers(0, len(field) - 1))
+    part = field[start : start + draw(st.integers(1, 20))]
+    part = "".join(c.swapcase() if draw(st.booleans()) else c for c in part)
+    anything = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=30)
+    return draw(st.one_of(st.just(part), st.just(f"  {part} "), anything))
+
+
+@FUZZ
+@given(search=searches())
+def test_the_search_finds_exactly_the_users_holding_its_text(admin_browser, db, search):
+    """The suffix index only narrows the search: the page finds what ILIKE over the three columns finds."""
+    if not _found_by_ilike_alone(db, "averyveryverylong"):
+        _odd_users()
+    response = admin_browser.get(f"/admin/users?q={quote(search)}")
+    assert response.status_code == 200, search
+    wanted = search.strip()  # as every text field is
+    everyone = set(db.session.scalars(select(User.id)))
+    assert set(row_ids(response)) == (_found_by_ilike_alone(db, wanted) if wanted else everyone), search
+
+
+def test_searches_at_the_index_edges(admin_browser, db):
+    ids = _odd_users()
+    for search, expected in [
+        ("VERYVERYVERYLONGUSERNAME@SUB", "averyveryverylongusername"),  # longer than a suffix
+        ("domain.example.org", "averyveryverylongusername"),
+        ("n o'b", "o_brien"),  # a word's end, then a word's start
+        ("'BRIEN\\x@", "o_brien"),
+        ("етровна ИВАН", "ivanova"),  # one word's end, the next one's start
+        ("ИВАНОВА@", None),  # the display name's word is not the email's
+        ("jo li", "jo"),  # words too short for the index: every row is read
+        ("a b c", "x_y_z"),
+        ("%@example", "per_cent"),
+    ]:
+        assert row_ids(admin_browser.get(f"/admin/users?q={quote(search)}")) == ([ids[expected]] if expected else []), (
+            search
+        )
 
 
 def test_filters_by_role_and_blocked_show_each_rows_details(admin_browser, db):
@@ -183,3 +257,10 @@ def test_users_page_runs_a_fixed_number_of_queries_at_50_and_10000_users(admin_b
     assert small == large, (small, large)
     assert max(large) <= 3
     assert len(row_ids(admin_browser.get("/admin/users"))) == app.config["PAGE_SIZE"]
+    # The search reads the suffix index, whose entries for "bulk123" are the 11 matches' own (bulk123, bulk1230 …).
+    db.session.execute(text("ANALYZE users"))
+    plan = explain(admin_browser, "/admin/users?q=BULK123", "matching_users")
+    assert "ix_users_search_suffixes" in plan and "Seq Scan on users" not in plan, plan
+    names = ["bulk123", *(f"bulk123{n}" for n in range(10))]
+    expected = db.session.scalars(select(User.id).where(User.username.in_(names)).order_by(User.created_at.desc()))
+    assert row_ids(admin_browser.get("/admin/users?q=BULK123")) == list(expected)

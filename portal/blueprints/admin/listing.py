@@ -8,10 +8,11 @@ from flask import current_app, request
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, defer
 
+from portal.extensions import db
 from portal.models import ModerationLog, OutboxEmail, User
 from portal.models.user import SEARCH_KEY, AccountState
 from portal.pagination import Page, keyset_page, ordered
-from portal.search import contains, contains_pattern
+from portal.search import contains, contains_pattern, indexed_words, words_found
 
 
 def _page(stmt_for, *, oldest_first: bool = False, make=None, params=None) -> Page:
@@ -68,13 +69,13 @@ _USER_COLUMNS = (
     "created_at",
     "totp_enabled_at",
 )
-TRIGRAM = 3  # a search this long can use the trigram indexes
 
 
 def users_page(search: str = "", role: str = "", blocked: str = "", oldest_first: bool = False) -> Page:
     """Users matching the search (username, display name or email, any case) and filters."""
-    shape = (len(search) >= TRIGRAM if search else None, bool(role), bool(blocked), _size())
-    values = {"pattern": contains_pattern(search), "role": role, "blocked": blocked == "yes"}
+    indexed = indexed_words(search) and db.session.get_bind().dialect.name == "postgresql" if search else None
+    shape = (indexed, bool(role), bool(blocked), _size())
+    values = {"pattern": contains_pattern(search), "text": search, "role": role, "blocked": blocked == "yes"}
     return _page(partial(_user_list, *shape), oldest_first=oldest_first, make=UserRow, params=values)
 
 
@@ -88,7 +89,7 @@ def _user_list(search: bool | None, role: bool, blocked: bool, limit: int, ascen
 def _users_stmt(search: bool | None, role: bool, blocked: bool):
     """The users page's statement for this set of filters (built once each; values bound per call).
 
-    `search` is None without a search, True for one long enough for the trigram indexes.
+    `search` is None without a search, True for one the suffix index can answer (PostgreSQL).
     """
     conditions = []
     if search is not None:
@@ -96,9 +97,9 @@ def _users_stmt(search: bool | None, role: bool, blocked: bool):
         matches = (contains(column, pattern) for column in (User.username, User.display_name, User.email))
         conditions.append(or_(*matches))
         if search:
-            # The trigram index holds the three columns side by side (SEARCH_KEY) and finds the users in one
-            # read; each column is still checked on its own, so that a text spanning two of them is no match.
-            conditions.append(contains(SEARCH_KEY, pattern))
+            # The suffix index finds the users holding each word of the search (SEARCH_KEY: the three columns
+            # side by side); each column is still checked on its own, so that a text spanning two is no match.
+            conditions.append(words_found(SEARCH_KEY, bindparam("text")))
     if role:
         conditions.append(User.role == bindparam("role"))
     if blocked:
@@ -106,7 +107,7 @@ def _users_stmt(search: bool | None, role: bool, blocked: bool):
     columns = [getattr(User, name) for name in _USER_COLUMNS]
     if not search:
         return select(*columns).where(*conditions), User
-    # Find the matches first (trigram indexes), then sort them. Otherwise PostgreSQL, which cannot
+    # Find the matches first (suffix index), then sort them. Otherwise PostgreSQL, which cannot
     # estimate how rare a substring is, walks every user in join order looking for a page of matches.
     matching = select(*columns).where(*conditions).cte("matching_users")
     found = matching.prefix_with("MATERIALIZED", dialect="postgresql").c
