@@ -175,16 +175,17 @@ def test_filters_by_role_and_blocked_show_each_rows_details(admin_browser, db):
     assert "Specialist" in row and f'href="/admin/users/{specialist.id}/block?next=' in row
 
 
-def test_sorting_by_join_date_and_paging_keep_the_filters(admin_browser, db, app):
+@pytest.mark.parametrize("filters", ["role=client", "q=BULK"])  # a filter, a search through the suffix index
+def test_sorting_by_join_date_and_paging_keep_the_filters(admin_browser, db, app, filters):
     bulk_users(db, 45)
     size = app.config["PAGE_SIZE"]
-    newest = admin_browser.get("/admin/users?role=client")
+    newest = admin_browser.get(f"/admin/users?{filters}")
     ids = row_ids(newest)
     assert len(ids) == size and ids == sorted(ids, reverse=True)
     seen, response = list(ids), newest
     while 'rel="next"' in response.get_data(as_text=True):
         link = re.search(r'href="([^"]+)" rel="next"', response.get_data(as_text=True)).group(1).replace("&amp;", "&")
-        assert "role=client" in link
+        assert filters in link
         response = admin_browser.get(link)
         seen += row_ids(response)
     assert len(seen) == 45 and len(set(seen)) == 45 and seen == sorted(seen, reverse=True)
@@ -194,6 +195,7 @@ def test_sorting_by_join_date_and_paging_keep_the_filters(admin_browser, db, app
 
     oldest = row_ids(admin_browser.get("/admin/users?sort=oldest"))
     assert oldest[0] == admin_browser_user_id(db) and oldest[1:] == sorted(oldest[1:])
+    assert row_ids(admin_browser.get(f"/admin/users?{filters}&sort=oldest")) == sorted(seen)[:size]
 
 
 def admin_browser_user_id(db) -> int:

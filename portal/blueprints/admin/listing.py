@@ -81,13 +81,7 @@ def users_page(search: str = "", role: str = "", blocked: str = "", oldest_first
 
 @cache
 def _user_list(search: bool | None, role: bool, blocked: bool, limit: int, ascending: bool, with_cursor: bool):
-    """A page's statement of the users page for this set of filters, built once."""
-    stmt, found = _users_stmt(search, role, blocked)
-    return ordered(stmt, (found.created_at, found.id), ascending, with_cursor, limit)
-
-
-def _users_stmt(search: bool | None, role: bool, blocked: bool):
-    """The users page's statement for this set of filters (built once each; values bound per call).
+    """A page's statement of the users page for this set of filters, built once.
 
     `search` is None without a search, True for one the suffix index can answer (PostgreSQL).
     """
@@ -106,12 +100,20 @@ def _users_stmt(search: bool | None, role: bool, blocked: bool):
         conditions.append(User.is_blocked == bindparam("blocked"))
     columns = [getattr(User, name) for name in _USER_COLUMNS]
     if not search:
-        return select(*columns).where(*conditions), User
-    # Find the matches first (suffix index), then sort them. Otherwise PostgreSQL, which cannot
-    # estimate how rare a substring is, walks every user in join order looking for a page of matches.
-    matching = select(*columns).where(*conditions).cte("matching_users")
-    found = matching.prefix_with("MATERIALIZED", dialect="postgresql").c
-    return select(*(found[name] for name in _USER_COLUMNS)), found
+        return ordered(select(*columns).where(*conditions), (User.created_at, User.id), ascending, with_cursor, limit)
+    # Find the matches first (suffix index), then sort them. Otherwise PostgreSQL, which cannot estimate how
+    # rare a substring is, walks every user in join order looking for a page of matches. Only the matches'
+    # positions are kept and sorted; the page's own rows are read afterwards.
+    found = select(User.id, User.created_at).where(*conditions).cte("matching_users")
+    found = found.prefix_with("MATERIALIZED", dialect="postgresql")
+    order = (found.c.created_at, found.c.id)
+    page = ordered(select(*order), order, ascending, with_cursor, limit).subquery("page")
+    order = (page.c.created_at, page.c.id)
+    return (
+        select(*columns)
+        .join(page, User.id == page.c.id)
+        .order_by(*(column.asc() if ascending else column.desc() for column in order))
+    )
 
 
 def log_page(admin_name: str = "", user_name: str = "") -> Page:
