@@ -212,6 +212,13 @@ def clock(session_clock):
 
 
 @pytest.fixture
+def frozen(clock, request):
+    """The clock frozen at the test module's NOW."""
+    clock.set(request.module.NOW)
+    return clock
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

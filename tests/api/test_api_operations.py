@@ -17,12 +17,6 @@ NOW = datetime(2031, 5, 5, 9, 0, tzinfo=UTC)  # a Monday
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-@pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
-
-
 def relative(url: str) -> str:
     parts = urlsplit(url)
     assert parts.scheme == "http" and parts.netloc, url  # absolute, ready to follow

@@ -17,12 +17,6 @@ START = datetime(2026, 5, 6, 7, 0, tzinfo=UTC)  # 10:00 in Moscow, 17:00 in Vlad
 
 
 @pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
-
-
-@pytest.fixture
 def doc(frozen):
     return make_user(
         "specialist",

@@ -19,12 +19,6 @@ NOT_OPEN = "This time is not open for booking yet."
 
 
 @pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
-
-
-@pytest.fixture
 def doc(frozen):
     """A specialist who wants a day's notice and opens ten days ahead."""
     doc = make_user("specialist", username="dr_rules", timezone="Europe/Berlin")

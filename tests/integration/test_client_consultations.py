@@ -15,12 +15,6 @@ NOW = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
-
-
-@pytest.fixture
 def specialist(frozen):
     return make_user("specialist", username="freud", display_name="Sigmund Freud", specialty="Psychoanalyst")
 

@@ -17,12 +17,6 @@ NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
-
-
-@pytest.fixture
 def specialist(frozen):
     return make_user("specialist", username="dr_house", display_name="Greg House", timezone="Europe/Moscow")
 

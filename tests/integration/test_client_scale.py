@@ -3,7 +3,6 @@
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import insert, text
 
 from portal.extensions import db as _db
@@ -13,12 +12,6 @@ from tests.support.queries import explain, queries_for
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 SPECIALISTS = 20
-
-
-@pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
 
 
 def add_slots(specialist_ids, count: int, start: datetime) -> list[int]:

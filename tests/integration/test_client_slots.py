@@ -17,12 +17,6 @@ def listed_ids(response) -> list[int]:
 
 
 @pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
-
-
-@pytest.fixture
 def specialist(frozen):
     return make_user("specialist", username="drwho", display_name="Doctor Who", specialty="Psychologist")
 

@@ -13,12 +13,6 @@ from tests.factories import make_consultation, make_slot, make_user
 NOW = datetime(2026, 10, 5, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
-
-
 def cards(html: str) -> list[str]:
     """The usernames of the cards, in page order."""
     return re.findall(r'<li class="card specialist-card" id="specialist-([^"]+)"', html)

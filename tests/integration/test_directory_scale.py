@@ -4,7 +4,6 @@ and with thousands, load bounded rows, and walk indexes."""
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import insert, text
 
 from portal.blueprints.directory.queries import FREE_TIMES_MAX
@@ -15,12 +14,6 @@ from tests.support.queries import explain, queries_for
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 SPECIALTIES = ("Psychologist", "Lawyer", "Dietitian", "Coach")
-
-
-@pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
 
 
 def add_users(role: str, count: int, prefix: str) -> list[int]:

@@ -18,12 +18,6 @@ TOO_LATE = "It is too late to change this online; please contact the specialist.
 
 
 @pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
-
-
-@pytest.fixture
 def specialist(frozen):
     return make_user("specialist", username="jung", display_name="Carl Jung")
 

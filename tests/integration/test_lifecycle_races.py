@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db as _db
@@ -12,12 +11,6 @@ from tests.support.race import logged_in, race
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 ROUNDS = 4
-
-
-@pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
 
 
 def at(specialist, hours: float):

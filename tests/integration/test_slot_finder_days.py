@@ -12,12 +12,6 @@ NOW = datetime(2026, 3, 10, 13, 59, tzinfo=UTC)  # 23:59 in Vladivostok, 06:59 i
 
 
 @pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
-
-
-@pytest.fixture
 def specialist(frozen):
     return make_user("specialist", username="drwho", display_name="Doctor Who", specialty="Psychologist")
 

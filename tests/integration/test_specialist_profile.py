@@ -15,12 +15,6 @@ NOW = datetime(2026, 10, 5, 21, 30, tzinfo=UTC)  # Monday 21:30 UTC, already Tue
 
 
 @pytest.fixture
-def frozen(clock):
-    clock.set(NOW)
-    return clock
-
-
-@pytest.fixture
 def doc(frozen):
     return make_user(
         "specialist",
