@@ -3,26 +3,16 @@ to this computer only."""
 
 import pytest
 
-from portal import create_app
 from portal.extensions import db
 from portal.models import OutboxEmail, User
 from tests.support.auth import isolated_client, registration
+from tests.support.embedded import embedded_portal
 
 
 @pytest.fixture
 def embedded(tmp_path, monkeypatch):
-    """The portal as `make run` starts it (PORTAL_EMBEDDED=1), on a SQLite file of this test's own."""
-    for name in ("REDIS_URL", "MAIL_SERVER"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PORTAL_EMBEDDED", "1")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'portal.sqlite3'}")
-    monkeypatch.setenv("SECRET_KEY", "x")
-    app = create_app()
-    with app.app_context():
-        db.create_all()
+    with embedded_portal(tmp_path, monkeypatch) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_registration_email_appears_on_the_development_mailbox(embedded):

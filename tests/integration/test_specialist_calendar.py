@@ -11,17 +11,14 @@ from portal.models import Consultation, Slot
 from tests.factories import make_consultation, make_slot, make_user
 from tests.support.pages import flashes
 from tests.support.queries import queries_for
-from tests.support.slots import berlin
+from tests.support.slots import berlin, berlin_specialist
 
 REQUESTS = "/specialist/consultations"
 
 
 @pytest.fixture
 def specialist(auth, clock):
-    clock.set(berlin("2026-03-10 08:00"))
-    user = make_user("specialist", username="dr_berlin", timezone="Europe/Berlin")
-    auth.login_as(user)
-    return user
+    return berlin_specialist(auth, clock)
 
 
 @pytest.fixture

@@ -9,17 +9,14 @@ from portal.models import Consultation, OutboxEmail, Slot
 from tests.factories import make_consultation, make_slot, make_user
 from tests.support.mail import body_of, calendar_part
 from tests.support.pages import flashes
-from tests.support.slots import berlin
+from tests.support.slots import berlin, berlin_specialist
 
 DELETE = "/specialist/slots/{}/delete"
 
 
 @pytest.fixture
 def specialist(auth, clock):
-    clock.set(berlin("2026-03-10 08:00"))
-    user = make_user("specialist", username="dr_berlin", timezone="Europe/Berlin")
-    auth.login_as(user)
-    return user
+    return berlin_specialist(auth, clock)
 
 
 def test_delete_button_leads_to_a_confirmation_page(client, specialist):

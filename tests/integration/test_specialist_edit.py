@@ -12,7 +12,7 @@ from portal.services.errors import DomainError
 from tests.factories import make_consultation, make_slot, make_user
 from tests.support.mail import all_emails_delivered
 from tests.support.pages import field_error, flashes
-from tests.support.slots import berlin
+from tests.support.slots import berlin, berlin_specialist
 
 EDIT = "/specialist/slots/{}/edit"
 
@@ -35,10 +35,7 @@ def outbox(kind: str | None = None) -> list[OutboxEmail]:
 
 @pytest.fixture
 def specialist(auth, clock):
-    clock.set(berlin("2026-03-10 08:00"))
-    user = make_user("specialist", username="dr_berlin", timezone="Europe/Berlin")
-    auth.login_as(user)
-    return user
+    return berlin_specialist(auth, clock)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from portal.models import Consultation, OutboxEmail
 from tests.factories import make_consultation, make_slot, make_user
 from tests.support.mail import all_emails_delivered, body_of, calendar_part
 from tests.support.pages import flashes
-from tests.support.slots import berlin
+from tests.support.slots import berlin, berlin_specialist
 
 REQUESTS = "/specialist/consultations"
 
@@ -31,10 +31,7 @@ def statuses(db) -> dict[str, str]:
 
 @pytest.fixture
 def specialist(auth, clock):
-    clock.set(berlin("2026-03-10 08:00"))
-    user = make_user("specialist", username="dr_berlin", timezone="Europe/Berlin", display_name="Dr. Berlin")
-    auth.login_as(user)
-    return user
+    return berlin_specialist(auth, clock, display_name="Dr. Berlin")
 
 
 @pytest.fixture

@@ -2,30 +2,20 @@
 
 import pytest
 
-from portal import create_app
 from portal.extensions import db
 from portal.models import WebhookDelivery
 from portal.services import webhooks
 from tests.factories import PASSWORD, make_slot, make_user
 from tests.support.auth import isolated_client
+from tests.support.embedded import embedded_portal
 from tests.support.webhooks import Receiver, verify_signature
 
 
 @pytest.fixture
 def embedded(tmp_path, monkeypatch):
-    """The portal as `make run` starts it, on a SQLite file of this test's own, webhooks to loopback allowed."""
-    for name in ("REDIS_URL", "MAIL_SERVER"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PORTAL_EMBEDDED", "1")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'portal.sqlite3'}")
-    monkeypatch.setenv("SECRET_KEY", "x")
-    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "true")
-    app = create_app()
-    with app.app_context():
-        db.create_all()
+    """Webhooks to loopback allowed (the receiver runs in this process)."""
+    with embedded_portal(tmp_path, monkeypatch, WEBHOOK_ALLOW_PRIVATE="true") as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_a_request_made_on_the_page_reaches_the_specialists_webhook(embedded):

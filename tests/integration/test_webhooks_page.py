@@ -12,7 +12,7 @@ from portal.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import PASSWORD, make_user
 from tests.support.pages import field_error, flashes
 from tests.support.queries import queries_for
-from tests.support.slots import berlin
+from tests.support.slots import berlin_specialist
 
 PAGE = "/profile/webhooks"
 EVENTS = ["consultation.requested", "consultation.cancelled"]
@@ -20,10 +20,7 @@ EVENTS = ["consultation.requested", "consultation.cancelled"]
 
 @pytest.fixture
 def specialist(auth, clock):
-    clock.set(berlin("2026-03-10 08:00"))
-    user = make_user("specialist", username="dr_pages", timezone="Europe/Berlin")
-    auth.login_as(user)
-    return user
+    return berlin_specialist(auth, clock, username="dr_pages")
 
 
 def add(client, url: str, events=EVENTS):

@@ -19,6 +19,7 @@ from tests.support.fuzz import (
     cleaned,
     fingerprint,
     form,
+    get_never_writes,
     hostile,
     ident,
     pick,
@@ -83,16 +84,6 @@ def restore(scene) -> None:
     db.session.execute(update(User).where(User.id == scene.banned).values(is_blocked=True, blocked_reason="spam"))
     db.session.execute(update(OutboxEmail).where(OutboxEmail.id == scene.failed).values(state="failed"))
     db.session.commit()
-
-
-def get_never_writes(poster, url, params, tally) -> None:
-    before = fingerprint()
-    response = poster.get(url, params)
-    assert response.status_code in (200, 422), response.status_code
-    if response.status_code == 422:
-        assert shows_form_error(response)
-    tally["refused" if response.status_code == 422 else "accepted"] += 1
-    assert fingerprint() == before
 
 
 @FUZZ

@@ -198,6 +198,18 @@ def shows_form_error(response) -> bool:
     return 'class="field-error"' in html or 'role="alert"' in html or "alert-error" in html
 
 
+def get_never_writes(poster, url: str, params: dict, tally):
+    """GET a filter form: the page (200) or the form with its message (422), and nothing written either way."""
+    before = fingerprint()
+    response = poster.get(url, params)
+    assert response.status_code in (200, 422), response.status_code
+    if response.status_code == 422:
+        assert shows_form_error(response)
+    tally["refused" if response.status_code == 422 else "accepted"] += 1
+    assert fingerprint() == before
+    return response
+
+
 def ident(own, *others):
     """An id for a URL: the intended one (two times in three), another's, or negative, zero, huge, any text."""
     odd = st.one_of(st.sampled_from(others), st.sampled_from([*NUMBERISH, "abc", "1;DROP TABLE slots"]), hostile)

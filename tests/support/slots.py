@@ -3,6 +3,8 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from tests.factories import make_user
+
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -16,3 +18,11 @@ def slot_data(date: str, start: str, end: str, note: str = "", repeat: int = 0, 
     data = {"date": date, "start_time": start, "end_time": end, "note": note, "repeat_weeks": str(repeat)}
     data.update(extra)
     return data
+
+
+def berlin_specialist(auth, clock, username: str = "dr_berlin", **fields):
+    """A specialist in Berlin, signed in, on Tuesday 10 March 2026 at 08:00 Berlin time."""
+    clock.set(berlin("2026-03-10 08:00"))
+    user = make_user("specialist", username=username, timezone="Europe/Berlin", **fields)
+    auth.login_as(user)
+    return user
