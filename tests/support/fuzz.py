@@ -198,6 +198,14 @@ def shows_form_error(response) -> bool:
     return 'class="field-error"' in html or 'role="alert"' in html or "alert-error" in html
 
 
+def refused_cleanly(response, before: dict, statuses: tuple) -> None:
+    """A refused submission: one of `statuses`, the form again with its message when 422, and nothing written."""
+    assert response.status_code in statuses, response.status_code
+    if response.status_code == 422:
+        assert shows_form_error(response)
+    assert fingerprint() == before
+
+
 def get_never_writes(poster, url: str, params: dict, tally):
     """GET a filter form: the page (200) or the form with its message (422), and nothing written either way."""
     before = fingerprint()
