@@ -106,13 +106,12 @@ def _user_list(search: bool | None, role: bool, blocked: bool, limit: int, ascen
     # positions are kept and sorted; the page's own rows are read afterwards.
     found = select(User.id, User.created_at).where(*conditions).cte("matching_users")
     found = found.prefix_with("MATERIALIZED", dialect="postgresql")
-    order = (found.c.created_at, found.c.id)
-    page = ordered(select(*order), order, ascending, with_cursor, limit).subquery("page")
-    order = (page.c.created_at, page.c.id)
+    positions = (found.c.created_at, found.c.id)
+    page = ordered(select(*positions), positions, ascending, with_cursor, limit).subquery("page")
     return (
         select(*columns)
         .join(page, User.id == page.c.id)
-        .order_by(*(column.asc() if ascending else column.desc() for column in order))
+        .order_by(*(column.asc() if ascending else column.desc() for column in (page.c.created_at, page.c.id)))
     )
 
 
