@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Helpers for the local development and test environment.
 #
-# Used by the Makefile and scripts/test.sh, and usable by tests that need to stop
+# Used by the Makefile, scripts/test.sh and bench/run.sh, and usable by tests that need to stop
 # and restart the throwaway services (fault tests):
 #
 #   bash scripts/services.sh ensure-venv requirements.txt   # create/refresh .venv
 #   bash scripts/services.sh babel                          # compile translations
 #   bash scripts/services.sh apt-install PKG...             # apt-get install as root/sudo
 #   bash scripts/services.sh pg-stop | pg-start             # needs TEST_PG_* env (set by test.sh)
-#   bash scripts/services.sh redis-stop | redis-start       # needs TEST_REDIS_* env (set by test.sh)
+#   bash scripts/services.sh redis-stop | redis-start       # needs TEST_REDIS_* env (set by bench/run.sh)
 #
 # It can also be sourced (`source scripts/services.sh`) to get the functions.
 set -euo pipefail

@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# Run the whole test suite against throwaway PostgreSQL and Redis owned by this run.
+# Run the whole test suite against a throwaway PostgreSQL owned by this run (each test process starts a Redis
+# of its own through pytest-redis: tests/conftest.py).
 #
 #   bash scripts/test.sh [pytest args...]      (or: make test ARGS="-k foo")
 #
 # Installs what it needs (Debian packages via apt-get when missing, Python packages in
-# .venv), starts PostgreSQL on 127.0.0.1:$TEST_PG_PORT (default 25432) and Redis on
-# 127.0.0.1:$TEST_REDIS_PORT (default 26379), runs pytest, and always stops them again. The defaults lie below
-# the range the kernel hands out as client ports, so a connection closed a moment ago never holds them.
+# .venv), starts PostgreSQL on 127.0.0.1:$TEST_PG_PORT (default 25432), runs pytest, and always stops it
+# again. The default lies below the range the kernel hands out as client ports, so a connection closed a moment
+# ago never holds it.
 # Exits with pytest's exit code.
 #
 # Exported to the tests:
-#   TEST_DATABASE_URL  TEST_REDIS_URL  CHROMIUM_PATH  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+#   TEST_DATABASE_URL  CHROMIUM_PATH  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 #   TEST_PG_BINDIR TEST_PG_DATADIR TEST_PG_HOST TEST_PG_PORT TEST_PG_SOCKET_DIR TEST_PG_LOG TEST_PG_RUNAS
-#   TEST_REDIS_SERVER TEST_REDIS_HOST TEST_REDIS_PORT TEST_REDIS_DIR TEST_REDIS_PIDFILE
 #   TEST_CLOCK_AT (only for the reruns of the `clock` tests at 23:30 and 00:30 UTC)
 #   TEST_RUN_DIR (temp dir of this run)  TEST_SERVICES (path of scripts/services.sh:
-#   `bash "$TEST_SERVICES" pg-stop|pg-start|redis-stop|redis-start` for fault tests)
+#   `bash "$TEST_SERVICES" pg-stop|pg-start` for fault tests)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,8 +25,6 @@ source "$REPO_ROOT/scripts/services.sh"
 
 TEST_PG_HOST=127.0.0.1
 TEST_PG_PORT="${TEST_PG_PORT:-25432}"
-TEST_REDIS_HOST=127.0.0.1
-TEST_REDIS_PORT="${TEST_REDIS_PORT:-26379}"
 
 # ---------------------------------------------------------- 1. Debian packages
 say "Checking Debian packages"
@@ -48,7 +46,6 @@ compile_translations
 
 # ------------------------------------------------------------- 3. services
 TEST_PG_BINDIR="$(pg_bindir)" || die "PostgreSQL initdb not found under /usr/lib/postgresql/*/bin"
-TEST_REDIS_SERVER="$(command -v redis-server)"
 CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
 if [ "$(id -u)" -eq 0 ]; then
     id postgres >/dev/null 2>&1 || die "user 'postgres' missing (it comes with the postgresql package)"
@@ -57,22 +54,20 @@ else
     TEST_PG_RUNAS=
 fi
 
-# A marker per port pair remembers the run that owns the ports, so a run that was
+# A marker per port remembers the run that owns the ports, so a run that was
 # killed hard (SIGKILL) leaves nothing that blocks the next one.
-MARKER="${TMPDIR:-/tmp}/consultation-portal-test.$TEST_PG_PORT.$TEST_REDIS_PORT"
+MARKER="${TMPDIR:-/tmp}/consultation-portal-test.$TEST_PG_PORT"
 if [ -f "$MARKER" ]; then
     read -r old_pid old_dir <"$MARKER" || true
     if [ -n "${old_pid:-}" ] && kill -0 "$old_pid" 2>/dev/null &&
         grep -q 'test.sh' "/proc/$old_pid/cmdline" 2>/dev/null; then
-        die "another test run (pid $old_pid) uses ports $TEST_PG_PORT/$TEST_REDIS_PORT; set TEST_PG_PORT/TEST_REDIS_PORT"
+        die "another test run (pid $old_pid) uses port $TEST_PG_PORT; set TEST_PG_PORT"
     fi
     if [ -n "${old_dir:-}" ] && [ -d "$old_dir" ]; then
         say "Cleaning up leftovers of an earlier run in $old_dir"
         (
             TEST_PG_DATADIR="$old_dir/pg/data"
-            TEST_REDIS_PIDFILE="$old_dir/redis/redis.pid"
             pg_stop immediate
-            redis_stop
         )
         rm -rf "$old_dir"
     fi
@@ -82,9 +77,6 @@ fi
 if "$TEST_PG_BINDIR/pg_isready" -q -h "$TEST_PG_HOST" -p "$TEST_PG_PORT" >/dev/null 2>&1 ||
     [ $? -eq 1 ]; then
     die "port $TEST_PG_HOST:$TEST_PG_PORT is already in use; set TEST_PG_PORT to a free port"
-fi
-if (exec 3<>"/dev/tcp/$TEST_REDIS_HOST/$TEST_REDIS_PORT") 2>/dev/null; then
-    die "port $TEST_REDIS_HOST:$TEST_REDIS_PORT is already in use; set TEST_REDIS_PORT to a free port"
 fi
 
 TEST_RUN_DIR="$(mktemp -d "${TEST_TMPDIR:-/tmp}/portal-test.XXXXXX")"
@@ -97,7 +89,6 @@ cleanup() {
     cleaned=1
     set +e
     say "Stopping throwaway services"
-    redis_stop
     pg_stop immediate
     rm -rf "$TEST_RUN_DIR"
     if [ -f "$MARKER" ] && [ "$(cut -d' ' -f1 "$MARKER")" = "$$" ]; then rm -f "$MARKER"; fi
@@ -107,30 +98,24 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mkdir -p "$TEST_RUN_DIR/pg" "$TEST_RUN_DIR/redis"
+mkdir -p "$TEST_RUN_DIR/pg"
 [ -z "$TEST_PG_RUNAS" ] || chown "$TEST_PG_RUNAS": "$TEST_RUN_DIR/pg"
 TEST_PG_DATADIR="$TEST_RUN_DIR/pg/data"
 TEST_PG_SOCKET_DIR="$TEST_RUN_DIR/pg"
 TEST_PG_LOG="$TEST_RUN_DIR/pg/postgresql.log"
-TEST_REDIS_DIR="$TEST_RUN_DIR/redis"
-TEST_REDIS_PIDFILE="$TEST_REDIS_DIR/redis.pid"
 TEST_SERVICES="$REPO_ROOT/scripts/services.sh"
 
 export TEST_RUN_DIR TEST_SERVICES \
-    TEST_PG_BINDIR TEST_PG_DATADIR TEST_PG_HOST TEST_PG_PORT TEST_PG_SOCKET_DIR TEST_PG_LOG TEST_PG_RUNAS \
-    TEST_REDIS_SERVER TEST_REDIS_HOST TEST_REDIS_PORT TEST_REDIS_DIR TEST_REDIS_PIDFILE
+    TEST_PG_BINDIR TEST_PG_DATADIR TEST_PG_HOST TEST_PG_PORT TEST_PG_SOCKET_DIR TEST_PG_LOG TEST_PG_RUNAS
 
 pg_init
 pg_start
-redis_start
 
 export TEST_DATABASE_URL="postgresql://postgres@$TEST_PG_HOST:$TEST_PG_PORT/postgres"
-export TEST_REDIS_URL="redis://$TEST_REDIS_HOST:$TEST_REDIS_PORT/0"
 export CHROMIUM_PATH
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 say "TEST_DATABASE_URL=$TEST_DATABASE_URL"
-say "TEST_REDIS_URL=$TEST_REDIS_URL"
 say "CHROMIUM_PATH=$CHROMIUM_PATH"
 
 # ------------------------------------------------------------------ 4. pytest
@@ -142,7 +127,7 @@ if [ "$#" -gt 0 ]; then
 else
     # The unit tests first, with no database or Redis in sight: they must pass on a bare virtualenv.
     say "Running pytest: the unit tests, without PostgreSQL or Redis"
-    env -u TEST_DATABASE_URL -u TEST_REDIS_URL -u DATABASE_URL -u REDIS_URL \
+    env -u TEST_DATABASE_URL -u DATABASE_URL -u REDIS_URL \
         "$VENV_DIR/bin/python" -m pytest tests/unit -p no:cacheprovider -q
     rc0=$?
     # Two cores: most tests run on two xdist workers; the fault and load tests (marked serial) run

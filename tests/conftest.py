@@ -1,4 +1,4 @@
-"""Fixtures: a real PostgreSQL database and Redis per test run, an SMTP sink, an RQ worker,
+"""Fixtures: a real PostgreSQL database and Redis per test process, an SMTP sink, an RQ worker,
 a live server and Chromium. Each test starts from empty tables and empty Redis keys."""
 
 import itertools
@@ -12,6 +12,7 @@ import uuid
 import psycopg2
 import pytest
 import redis as redis_lib
+from pytest_redis import factories
 from rq import Queue, Worker
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import event
@@ -34,7 +35,7 @@ REAL_TIME_FIXTURES = {"rq_worker", "worker_env", "fragile"}
 def _require(name: str) -> str:
     value = os.environ.get(name)
     if not value:
-        pytest.exit(f"{name} is not set: run the suite with `make test` (it starts PostgreSQL and Redis).", 2)
+        pytest.exit(f"{name} is not set: run the suite with `make test` (it starts PostgreSQL).", 2)
     return value
 
 
@@ -88,9 +89,13 @@ def empty_database():
         admin.close()
 
 
+# Each test process (each xdist worker) runs a Redis of its own, started and stopped by pytest-redis.
+redis_server = factories.redis_proc(port=None)
+
+
 @pytest.fixture(scope="session")
-def redis_url():
-    return _require("TEST_REDIS_URL")
+def redis_url(redis_server):
+    return f"redis://{redis_server.host}:{redis_server.port}/0"
 
 
 @pytest.fixture(scope="session")

@@ -83,7 +83,7 @@ def test_drain_leaves_queued_jobs_alone_and_requeues_lost_ones(quiet_app, db, re
 def test_with_redis_down_changes_succeed_and_their_emails_go_out_once_it_is_back(
     app_config, worker_env, run_id, clock, db, mail, tmp_path
 ):
-    redis = PrivateRedis()
+    redis = PrivateRedis(tmp_path)
     redis.start()
     prefix = f"{run_id}-down-"
     config = {**app_config, "REDIS_URL": redis.url, "RQ_QUEUE_PREFIX": prefix, "RATELIMIT_KEY_PREFIX": f"{run_id}down"}

@@ -19,7 +19,7 @@ def fragile(app_config, run_id, tmp_path, request):
     """App + private Redis + switchable SMTP sink + killable worker. Parametrize the sink delay via
     `@pytest.mark.parametrize("fragile", [0.2], indirect=True)`."""
     delay = getattr(request, "param", 0.0)
-    redis = PrivateRedis()
+    redis = PrivateRedis(tmp_path)
     redis.start()
     sink = SwitchableSink(delay=delay)
     sink.up()

@@ -11,11 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import redis as redis_lib
+from pytest_redis.executor import RedisExecutor
 
 from tests.support.mail import SmtpSink
 from tests.support.paths import ROOT, free_port
-from tests.support.wait import wait_until
 
 SERVICES = str(ROOT / "scripts" / "services.sh")
 
@@ -25,45 +24,25 @@ def _pg_bindir() -> str:
     return found
 
 
-class PrivateRedis:
-    """`redis-server` on a port of its own, without persistence; stop() and start() keep the port and URL."""
+class PrivateRedis(RedisExecutor):
+    """A `redis-server` of one test's own, on a port of its own, without persistence (pytest-redis's executor);
+    stop() and start() keep the port and URL. Its socket, log and pid files go to `directory`."""
 
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.binary = os.environ.get("TEST_REDIS_SERVER") or shutil.which("redis-server") or "redis-server"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    def __init__(self, directory: Path):
+        port = free_port()
+        super().__init__(
+            executable=shutil.which("redis-server") or "redis-server",
+            databases=16,
+            redis_timeout=0,
+            loglevel="notice",
+            host="127.0.0.1",
+            port=port,
+            datadir=directory,
         )
-        client = redis_lib.Redis(port=self.port, socket_connect_timeout=0.5)
-        assert wait_until(lambda: _pings(client), timeout=10), "private redis-server did not start"
-        client.close()
+        self.url = f"redis://127.0.0.1:{port}/0"
 
-    def stop(self) -> None:
-        """Terminate the server (a no-op when it is not running)."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.process = None
-
-    close = stop
-
-
-def _pings(client) -> bool:
-    """Whether the Redis server answers PING."""
-    try:
-        return bool(client.ping())
-    except redis_lib.RedisError:
-        return False
+    def close(self) -> None:
+        self.stop()
 
 
 class PrivatePostgres:
