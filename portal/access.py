@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db, login_manager
@@ -86,70 +86,51 @@ def wants_next() -> str | None:
 # Owner loaders: another owner's object, a deleted one or one that never existed is the same 404.
 
 
+def _locked(stmt: Select, lock: bool) -> Select:
+    """The statement, locking its row FOR UPDATE (and reading it afresh) when asked."""
+    return stmt.with_for_update().execution_options(populate_existing=True) if lock else stmt
+
+
 def get_own_slot_or_404(specialist: User, slot_id: int, lock: bool = False) -> Slot:
     """The specialist's live slot, locked FOR UPDATE when asked; anyone else's is a 404."""
-    stmt = select(Slot).where(Slot.id == slot_id, Slot.specialist_id == specialist.id, Slot.deleted_at.is_(None))
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    slot = db.session.scalars(stmt).first()
-    if slot is None:
-        abort(404)
-    return slot
+    mine = select(Slot).where(Slot.id == slot_id, Slot.specialist_id == specialist.id, Slot.deleted_at.is_(None))
+    return db.first_or_404(_locked(mine, lock))
 
 
 def own_request_slot_id_or_404(specialist: User, consultation_id: int) -> int:
     """The slot id of a request made on one of the specialist's slots; anyone else's is a 404."""
-    slot_id = db.session.scalar(
+    return db.first_or_404(
         select(Consultation.slot_id)
         .join(Slot, Slot.id == Consultation.slot_id)
         .where(Consultation.id == consultation_id, Slot.specialist_id == specialist.id)
     )
-    if slot_id is None:
-        abort(404)
-    return slot_id
 
 
 def get_own_consultation_or_404(client: User, consultation_id: int) -> Consultation:
     """The client's own consultation with its slot and specialist loaded; anyone else's is a 404."""
-    consultation = db.session.scalars(
+    return db.first_or_404(
         select(Consultation)
         .where(Consultation.id == consultation_id, Consultation.client_id == client.id)
         .options(joinedload(Consultation.slot, innerjoin=True).joinedload(Slot.specialist, innerjoin=True))
-    ).first()
-    if consultation is None:
-        abort(404)
-    return consultation
+    )
 
 
 def get_own_request_or_404(specialist: User, consultation_id: int) -> Consultation:
     """A consultation on one of the specialist's slots, with its slot and client loaded; anyone else's is a 404."""
-    consultation = db.session.scalars(
+    return db.first_or_404(
         select(Consultation)
         .join(Slot, Slot.id == Consultation.slot_id)
         .where(Consultation.id == consultation_id, Slot.specialist_id == specialist.id)
         .options(joinedload(Consultation.slot), joinedload(Consultation.client, innerjoin=True))
-    ).first()
-    if consultation is None:
-        abort(404)
-    return consultation
+    )
 
 
 def get_own_webhook_or_404(user: User, endpoint_id: int, lock: bool = False) -> WebhookEndpoint:
     """The user's webhook endpoint, locked FOR UPDATE when asked; anyone else's is a 404."""
-    stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.user_id == user.id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    endpoint = db.session.scalars(stmt).first()
-    if endpoint is None:
-        abort(404)
-    return endpoint
+    mine = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.user_id == user.id)
+    return db.first_or_404(_locked(mine, lock))
 
 
 def get_own_day_off_or_404(specialist: User, day_off_id: int) -> DayOff:
     """The specialist's own period of days off; anyone else's is a 404."""
-    period = db.session.scalars(
-        select(DayOff).where(DayOff.id == day_off_id, DayOff.specialist_id == specialist.id)
-    ).first()
-    if period is None:
-        abort(404)
-    return period
+    return db.first_or_404(select(DayOff).where(DayOff.id == day_off_id, DayOff.specialist_id == specialist.id))
