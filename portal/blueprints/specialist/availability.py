@@ -45,7 +45,6 @@ def _page(form: AvailabilityForm, days_form: DaysOffForm, status: int = 200):
         days_form=days_form,
         periods=periods,
         weekdays=WEEKDAYS,
-        button_form=EmptyForm(),
     ), status
 
 

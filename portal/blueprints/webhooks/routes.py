@@ -43,7 +43,6 @@ def endpoints():
     page = render_template(
         "webhooks/endpoints.html",
         form=form,
-        button_form=EmptyForm(),
         secret=secret,
         endpoints=endpoints_of(user),
         page=deliveries_page(user),
