@@ -1,13 +1,15 @@
-"""Shared form pieces: a base form that refuses control characters, the empty CSRF form, the Specialty select."""
+"""Shared form pieces: a base form that refuses control characters, the empty CSRF form, the filter forms' base,
+the Specialty select, the chosen new time and the rule of a reasonable date."""
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
-from flask import flash, redirect
+from flask import flash, redirect, request
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
@@ -81,6 +83,43 @@ class Outcome:
 
 class EmptyForm(PortalForm):
     """For button-only POSTs: just the CSRF token."""
+
+
+class QueryForm(PortalForm):
+    """A filter form read from the query string (the request's unless given): no CSRF token, it changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, formdata=None, **kwargs):
+        super().__init__(request.args if formdata is None else formdata, **kwargs)
+
+
+def name_search(label) -> StringField:
+    """The search box of a filter form: a part of a person's name or username."""
+    too_long = Length(max=64, message=_l("Use at most 64 characters."))
+    return StringField(label, validators=[Optional(), too_long], description=_l("Name or username"))
+
+
+class ChosenTimeForm(PortalForm):
+    """A free time chosen from a list of radio buttons named slot_id (a new time, a move)."""
+
+    slot_id = StringField(
+        _l("New time"),
+        validators=[
+            InputRequired(message=_l("Choose a time.")),
+            Regexp(r"^[0-9]{1,10}$", message=_l("Choose a time.")),
+        ],
+    )
+
+
+EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
+
+
+def reasonable_date(form, field):
+    """Refuse dates no slot could have (and that time zone arithmetic cannot handle)."""
+    if field.data and not EARLIEST <= field.data <= LATEST:
+        raise ValidationError(_l("Enter a date between 2000 and 2199."))
 
 
 class SpecialtyField(SelectField):

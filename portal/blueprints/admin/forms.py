@@ -1,27 +1,15 @@
 """Admin forms: the list filters (GET) and the moderation buttons (POST with CSRF)."""
 
-from flask import request
 from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from portal.blueprints.client.forms import reasonable_date
-from portal.forms import PortalForm
+from portal.forms import PortalForm, QueryForm, reasonable_date
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import lazy_pgettext
 from portal.words import role_labels
 
 
-class FilterForm(PortalForm):
-    """A GET form read from the query string; no CSRF token for reading."""
-
-    class Meta:
-        csrf = False
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, formdata=request.args, **kwargs)
-
-
-class UserSearchForm(FilterForm):
+class UserSearchForm(QueryForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=254)], description=_l("Username, name or email"))
     role = SelectField(
         _l("Role"),
@@ -41,7 +29,7 @@ class UserSearchForm(FilterForm):
     submit = SubmitField(_l("Search"))
 
 
-class LogFilterForm(FilterForm):
+class LogFilterForm(QueryForm):
     admin = StringField(_l("Admin"), validators=[Optional(), Length(max=32)], description=_l("Username"))
     user = StringField(_l("User"), validators=[Optional(), Length(max=32)], description=_l("Username"))
     submit = SubmitField(_l("Filter"))
@@ -62,7 +50,7 @@ class BlockForm(ReturnForm):
     confirm = HiddenField()
 
 
-class ExportForm(FilterForm):
+class ExportForm(QueryForm):
     """The days of the consultations export (`?from=…&to=…`), both included, in the admin's time zone."""
 
     date_from = DateField(

@@ -1,24 +1,13 @@
 """Client forms: the slot filter and the cancellation."""
 
-from datetime import date
+from wtforms import DateField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
-
-from portal.forms import PortalForm, SpecialtyField
+from portal.forms import ChosenTimeForm, PortalForm, QueryForm, SpecialtyField, name_search, reasonable_date
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import lazy_pgettext
 from portal.models import CANCEL_REASONS
 from portal.words import reason_labels
-
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2199, 12, 31)
-
-
-def reasonable_date(form, field):
-    """Refuse dates no slot could have (and that time zone arithmetic cannot handle)."""
-    if field.data and not EARLIEST <= field.data <= LATEST:
-        raise ValidationError(_l("Enter a date between 2000 and 2199."))
 
 
 class FilterDateField(DateField):
@@ -31,17 +20,10 @@ class FilterDateField(DateField):
         super().process_formdata(valuelist)
 
 
-class SlotFilterForm(PortalForm):
-    """Filters of the slot finder, read from the query string (no CSRF: it changes nothing)."""
+class SlotFilterForm(QueryForm):
+    """Filters of the slot finder."""
 
-    class Meta:
-        csrf = False
-
-    specialist = StringField(
-        _l("Specialist"),
-        validators=[Optional(), Length(max=64, message=_l("Use at most 64 characters."))],
-        description=_l("Name or username"),
-    )
+    specialist = name_search(_l("Specialist"))
     specialty = SpecialtyField(_l("Specialty"))
     # "To" alone means an email's recipient elsewhere in the portal.
     date_from = FilterDateField(lazy_pgettext("date range", "From"), validators=[Optional(), reasonable_date])
@@ -81,14 +63,7 @@ class CancelForm(PortalForm):
             raise ValidationError(_l("Choose a reason or write a comment."))
 
 
-class NewTimeForm(PortalForm):
-    """The new time a client asks for: one of the specialist's free times (radio buttons named slot_id)."""
+class NewTimeForm(ChosenTimeForm):
+    """The new time a client asks for: one of the specialist's free times."""
 
-    slot_id = StringField(
-        _l("New time"),
-        validators=[
-            InputRequired(message=_l("Choose a time.")),
-            Regexp(r"^[0-9]{1,10}$", message=_l("Choose a time.")),
-        ],
-    )
     submit = SubmitField(_l("Request new time"))

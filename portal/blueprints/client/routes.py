@@ -42,7 +42,7 @@ def _filters(form: SlotFilterForm) -> tuple[queries.SlotFilters, dict]:
 @role_required("client")
 def slots():
     """Find a free slot: filters, soonest first, one page at a time, under a heading per day."""
-    form = SlotFilterForm(request.args)
+    form = SlotFilterForm()
     form.specialty.set_specialties(directory_queries.specialties())
     form.validate()
     filters, args = _filters(form)

@@ -1,24 +1,17 @@
 """Forms of the public pages: the directory's filters (GET) and the booking page's request (POST)."""
 
-from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import Length
 
-from portal.forms import PortalForm, SpecialtyField
+from portal.forms import PortalForm, QueryForm, SpecialtyField, name_search
 from portal.i18n import lazy_gettext as _l
 from portal.models import MESSAGE_MAX
 
 
-class DirectoryFilterForm(PortalForm):
-    """Search and specialty, read from the query string (no CSRF: it changes nothing)."""
+class DirectoryFilterForm(QueryForm):
+    """Search and specialty."""
 
-    class Meta:
-        csrf = False
-
-    q = StringField(
-        _l("Search"),
-        validators=[Optional(), Length(max=64, message=_l("Use at most 64 characters."))],
-        description=_l("Name or username"),
-    )
+    q = name_search(_l("Search"))
     specialty = SpecialtyField(_l("Specialty"))
     submit = SubmitField(_l("Filter"))
 

@@ -33,7 +33,7 @@ def _viewer_zone() -> str:
 @bp.route("/specialists")
 def specialists():
     """The directory: active specialists by name, with search, specialty and their next free time."""
-    form = DirectoryFilterForm(request.args)
+    form = DirectoryFilterForm()
     form.specialty.set_specialties(queries.specialties())
     form.validate()
     search = form.q.data if not form.q.errors else ""

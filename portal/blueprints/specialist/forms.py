@@ -2,9 +2,9 @@
 consultation, working hours and days off."""
 
 from wtforms import BooleanField, DateField, IntegerField, StringField, SubmitField, TextAreaField, TimeField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal.forms import PortalForm
+from portal.forms import ChosenTimeForm, PortalForm
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import lazy_pgettext
 from portal.models.availability import HORIZON_DAYS_MAX
@@ -62,16 +62,9 @@ class RejectForm(PortalForm):
     )
 
 
-class MoveForm(PortalForm):
-    """The free slot an accepted consultation moves to (radio buttons named slot_id)."""
+class MoveForm(ChosenTimeForm):
+    """The free slot an accepted consultation moves to."""
 
-    slot_id = StringField(
-        _l("New time"),
-        validators=[
-            InputRequired(message=_l("Choose a time.")),
-            Regexp(r"^[0-9]{1,10}$", message=_l("Choose a time.")),
-        ],
-    )
     submit = SubmitField(_l("Move consultation"))
 
 
