@@ -59,15 +59,10 @@ class ApiTokenSection:
                 self.form = ApiTokenForm(prefix="token", formdata=None)
         elif self.revoke_form.submit.data and self.revoke_form.validate_on_submit():
             ident = self.revoke_form.token_id.data or ""
-            try:
-                token = tokens.revoke_token(self.user, int(ident) if ident.isdigit() and len(ident) < 10 else 0)
-                name = token.name
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error.message), "error")
-            else:
-                flash(_("The token “%(name)s” is revoked: it no longer works.", name=name), "success")
+            token_id = int(ident) if ident.isdigit() and len(ident) < 10 else 0
+            outcome = self.revoke_form.commit(lambda: tokens.revoke_token(self.user, token_id).name)
+            if outcome.done:
+                flash(_("The token “%(name)s” is revoked: it no longer works.", name=outcome.value), "success")
             return redirect(url_for("auth.profile", _anchor="api-tokens"), 303)
         return None
 

@@ -12,12 +12,11 @@ from portal.blueprints.client import bp, queries
 from portal.blueprints.client.forms import CancelForm, NewTimeForm, SlotFilterForm
 from portal.blueprints.directory import queries as directory_queries
 from portal.clock import utcnow
-from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.i18n import gettext as _
 from portal.ics import consultation_ics
 from portal.models.slot import inside_cutoff, is_reschedulable
-from portal.services import DomainError, booking, lifecycle
+from portal.services import booking, lifecycle
 
 FILTER_FIELDS = ("specialist", "specialty", "date_from", "date_to")
 RESCHEDULE_DAYS = 14  # the free times a new time is chosen from, like a profile's window
@@ -80,18 +79,14 @@ def _back_to_slots(slot_id: int) -> str:
 def request_slot(slot_id: int):
     """Request a slot from the list; refusals come back as a message."""
     back = _back_to_slots(slot_id)
-    if not EmptyForm().validate_on_submit():
+    form = EmptyForm()
+    if not form.validate_on_submit():
         flash(_("The form was out of date. Please try again."), "error")
         return redirect(back, 303)
-    try:
-        consultation = booking.request_slot(current_user, slot_id)
-        who = consultation.slot.specialist.label
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        flash(_("Your request is sent to %(who)s. You will get an email when they answer.", who=who), "success")
+    outcome = form.commit(lambda: booking.request_slot(current_user, slot_id).slot.specialist.label)
+    if outcome.done:
+        message = _("Your request is sent to %(who)s. You will get an email when they answer.", who=outcome.value)
+        flash(message, "success")
     return redirect(back, 303)
 
 

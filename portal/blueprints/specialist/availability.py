@@ -7,7 +7,6 @@ from portal.access import get_own_day_off_or_404, role_required
 from portal.blueprints.specialist import bp, queries
 from portal.blueprints.specialist.forms import WEEKDAYS, AvailabilityForm, DaysOffForm
 from portal.clock import utcnow
-from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.i18n import gettext as _
 from portal.i18n import ngettext
@@ -19,7 +18,6 @@ from portal.models.availability import (
     DEFAULT_SESSION_MINUTES,
 )
 from portal.services import availability
-from portal.services.errors import DomainError
 from portal.services.slots import zone_of
 
 
@@ -61,14 +59,9 @@ def availability_page():
             form.horizon_days.data,
             form.cutoff_hours.data,
         )
-        try:
-            outcome = availability.save_availability(current_user, form.hours, rules)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            flash(_saved_words(outcome), "success")
+        outcome = form.commit(lambda: availability.save_availability(current_user, form.hours, rules))
+        if outcome.done:
+            flash(_saved_words(outcome.value), "success")
             return redirect(url_for("specialist.availability_page"), 303)
     if not form.is_submitted():
         _filled(form)
@@ -96,17 +89,10 @@ def add_days_off():
     """Add a period of days off: its free slots without requests go, and none are generated there."""
     days_form = DaysOffForm()
     if days_form.validate_on_submit():
-        try:
-            removed = availability.add_days_off(
-                current_user, days_form.first_day.data, days_form.last_day.data, days_form.note.data
-            )[1]
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            if not days_form.apply_domain_error(error):
-                flash(error.message, "error")
-        else:
-            message = _("Days off added.")
+        days = days_form.first_day.data, days_form.last_day.data, days_form.note.data
+        outcome = days_form.commit(lambda: availability.add_days_off(current_user, *days)[1])
+        if outcome.done:
+            message, removed = _("Days off added."), outcome.value
             if removed:
                 message += " " + ngettext("%(num)d free slot removed.", "%(num)d free slots removed.", removed)
             flash(message, "success")
@@ -121,15 +107,11 @@ def add_days_off():
 def remove_days_off(day_off_id: int):
     """Remove a period of days off; its working hours make slots again."""
     get_own_day_off_or_404(current_user, day_off_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            created = availability.remove_days_off(current_user, day_off_id)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            message = _("Days off removed.")
+    form = EmptyForm()
+    if form.validate_on_submit():
+        outcome = form.commit(lambda: availability.remove_days_off(current_user, day_off_id))
+        if outcome.done:
+            message, created = _("Days off removed."), outcome.value
             if created:
                 message += " " + ngettext("%(num)d new free slot.", "%(num)d new free slots.", created)
             flash(message, "success")

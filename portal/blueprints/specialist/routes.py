@@ -25,7 +25,6 @@ from portal.models.slot import is_movable
 from portal.services import lifecycle
 from portal.services import requests as requests_service
 from portal.services import slots as slots_service
-from portal.services.errors import DomainError
 
 
 def _week_of(moment) -> str:
@@ -257,18 +256,13 @@ def reject_request(consultation_id: int):
     access.own_request_slot_id_or_404(current_user, consultation_id)
     form = RejectForm()
     if form.validate_on_submit():
-        try:
-            consultation = requests_service.reject_request(current_user, consultation_id, form.reason.data)
-            username = consultation.client.label
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            flash(_("You rejected the request of %(username)s.", username=username), "success")
-    else:
-        for message in form.reason.errors:
-            flash(message, "error")
+        outcome = form.commit(
+            lambda: requests_service.reject_request(current_user, consultation_id, form.reason.data).client.label
+        )
+        if outcome.done:
+            flash(_("You rejected the request of %(username)s.", username=outcome.value), "success")
+    for message in form.reason.errors:  # the page is the requests tab: a refused reason comes back as a message
+        flash(message, "error")
     return _back()
 
 

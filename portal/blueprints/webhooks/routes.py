@@ -7,11 +7,9 @@ from portal.access import role_required
 from portal.blueprints.webhooks import bp
 from portal.blueprints.webhooks.forms import WebhookForm
 from portal.blueprints.webhooks.queries import deliveries_page, endpoints_of
-from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.i18n import gettext as _
 from portal.services import webhooks
-from portal.services.errors import DomainError
 
 
 @bp.route("/profile/webhooks", methods=["GET", "POST"])
@@ -23,16 +21,16 @@ def endpoints():
     secret = None
     status = 200
     if form.validate_on_submit():
-        try:
+
+        def create():
             endpoint, secret = webhooks.create_endpoint(user, form.url.data, form.events.data or [])
-            url = endpoint.url
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            if not form.apply_domain_error(error):
-                flash(str(error.message), "error")
-            secret, status = None, 422
+            return endpoint.url, secret
+
+        outcome = form.commit(create)
+        if not outcome.done:
+            status = 422
         else:
+            url, secret = outcome.value
             flash(
                 _("The webhook to %(url)s is added. Copy its signing secret now: it is shown only once.", url=url),
                 "success",
@@ -54,14 +52,9 @@ def _change(action, message: str, endpoint_id: int):
     """Run one endpoint action, commit, say what happened, back to the page."""
     form = EmptyForm()
     if form.validate_on_submit():
-        try:
-            url = action(current_user._get_current_object(), endpoint_id).url
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            flash(message % {"url": url}, "success")
+        outcome = form.commit(lambda: action(current_user._get_current_object(), endpoint_id).url)
+        if outcome.done:
+            flash(message % {"url": outcome.value}, "success")
     return redirect(url_for("webhooks.endpoints"), 303)
 
 
