@@ -56,16 +56,19 @@ class PortalForm(FlaskForm):
         field.errors = [*field.errors, error.message]
         return True
 
-    def commit(self, change: Callable[[], object], back: str | None = None) -> "Outcome":
+    def commit(self, change: Callable[[], object], back: str | None = None, above_form: bool = False) -> "Outcome":
         """Run `change()` (a service call) and commit. A refusal is rolled back and shown next to its field of this
-        form (the view shows the page again), or, naming none, flashed: with a redirect to `back`, or without
-        `back` above the page shown again."""
+        form (the view shows the page again), or, naming none, above the form (`above_form`) or flashed: with a
+        redirect to `back`, or without `back` above the page shown again."""
         try:
             value = change()
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
             if self.apply_domain_error(error):
+                return Outcome(done=False)
+            if above_form:
+                self.form_errors.append(error.message)
                 return Outcome(done=False)
             flash(str(error.message), "error")
             return Outcome(done=False, response=redirect(back, 303) if back else None)

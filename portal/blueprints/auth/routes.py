@@ -12,7 +12,7 @@ from portal.blueprints.auth.two_factor import start_code_step
 from portal.devices import Devices, remember_device
 from portal.extensions import db
 from portal.i18n import gettext as _
-from portal.services import DomainError, accounts, email_requests, throttle
+from portal.services import accounts, email_requests, throttle
 from portal.services.tokens import RESET, TokenInvalid, find_token
 
 
@@ -46,8 +46,8 @@ def register():
         return _page("auth/register.html", form)
     if _refuse_flood(form, "register"):
         return _page("auth/register.html", form, 429)
-    try:
-        accounts.register(
+    registered = form.commit(
+        lambda: accounts.register(
             username=form.username.data,
             email=form.email.data,
             password=form.password.data,
@@ -57,12 +57,10 @@ def register():
             specialty=form.specialty.data,
             bio=form.bio.data,
             display_name=form.display_name.data,
-        )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if not form.apply_domain_error(error):
-            form.form_errors.append(error.message)
+        ),
+        above_form=True,
+    )
+    if not registered.done:
         return _page("auth/register.html", form, 422)
     # The same answer whether or not the address already had an account (its owner is emailed instead).
     session["lang"] = form.language.data

@@ -72,17 +72,11 @@ def two_factor_page():
     form = TurnOnForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            codes = two_factor.turn_on(user, secret, form.code.data)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            if not form.apply_domain_error(error):
-                form.form_errors.append(error.message)
-        else:
+        outcome = form.commit(lambda: two_factor.turn_on(user, secret, form.code.data), above_form=True)
+        if outcome.done:
             session.pop(SETUP, None)
             # Shown in this answer only: the page is not cached (no-store) and the codes are stored hashed.
-            return render_template("auth/recovery_codes.html", codes=codes)
+            return render_template("auth/recovery_codes.html", codes=outcome.value)
     if form.errors or form.form_errors:
         status = 422
     return render_template(
