@@ -5,12 +5,10 @@ from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from portal.api import tokens
-from portal.extensions import db
 from portal.forms import PortalForm
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.models import User
-from portal.services.errors import DomainError
 
 
 class ApiTokenForm(PortalForm):
@@ -46,15 +44,14 @@ class ApiTokenSection:
     def handle(self):
         """Handle this section's POST: a redirect after a revoke; None to show the page (with a new token)."""
         if self.form.submit.data and self.form.validate_on_submit():
-            try:
-                token, self.created = tokens.create_token(self.user, self.form.name.data)
-                name = token.name
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                self.form.apply_domain_error(error)
-                self.created = None
-            else:
+
+            def create():
+                token, value = tokens.create_token(self.user, self.form.name.data)
+                return token.name, value
+
+            outcome = self.form.commit(create)
+            if outcome.done:
+                name, self.created = outcome.value
                 flash(_("The token “%(name)s” is created. Copy it now: it is shown only once.", name=name), "success")
                 self.form = ApiTokenForm(prefix="token", formdata=None)
         elif self.revoke_form.submit.data and self.revoke_form.validate_on_submit():
