@@ -6,14 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from flask import flash, redirect, request
+from flask import abort, flash, redirect, request
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
-from portal.services.errors import DomainError
+from portal.services.errors import DomainError, Missing
 
 # NUL and other control characters are refused in every text field (PostgreSQL cannot store NUL).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -59,10 +59,13 @@ class PortalForm(FlaskForm):
     def commit(self, change: Callable[[], object], back: str | None = None, above_form: bool = False) -> "Outcome":
         """Run `change()` (a service call) and commit. A refusal is rolled back and shown next to its field of this
         form (the view shows the page again), or, naming none, above the form (`above_form`) or flashed: with a
-        redirect to `back`, or without `back` above the page shown again."""
+        redirect to `back`, or without `back` above the page shown again. A missing object is a 404."""
         try:
             value = change()
             db.session.commit()
+        except Missing:
+            db.session.rollback()
+            abort(404)
         except DomainError as error:
             db.session.rollback()
             if self.apply_domain_error(error):

@@ -1,6 +1,6 @@
 """Admin pages: users, blocking and unblocking, resetting two-factor authentication, the moderation log."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import role_required, safe_next
@@ -8,11 +8,11 @@ from portal.blueprints.admin import bp
 from portal.blueprints.admin.forms import BlockForm, LogFilterForm, UserSearchForm
 from portal.blueprints.admin.listing import log_page, users_page
 from portal.extensions import db
+from portal.forms import EmptyForm
 from portal.i18n import gettext as _
 from portal.models import User
 from portal.pagination import Page
 from portal.services import moderation, two_factor
-from portal.services.errors import DomainError, Missing
 from portal.words import email_kind_label
 
 
@@ -73,20 +73,12 @@ def block(user_id: int):
 
 
 def commit_or_flash(change, done) -> bool:
-    """Apply one service call of an admin's button and commit: a missing object is a 404, a refusal a flash
-    message (nothing written), success flashes `done(result)`. Whether it succeeded."""
-    try:
-        result = change()
-        db.session.commit()
-    except Missing:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return False
-    flash(done(result), "success")
-    return True
+    """Apply one service call of an admin's button (PortalForm.commit: a missing object is a 404, a refusal a flash
+    message, nothing written); success flashes `done(result)`. Whether it succeeded."""
+    outcome = EmptyForm().commit(change)
+    if outcome.done:
+        flash(done(outcome.value), "success")
+    return outcome.done
 
 
 def _moderate(change, done):
