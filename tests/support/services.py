@@ -38,6 +38,7 @@ class PrivateRedis(RedisExecutor):
             host="127.0.0.1",
             port=port,
             datadir=directory,
+            save="''",  # Redis reads `--save ''` as no snapshots: a restart starts empty, as a lost Redis would
         )
         self.url = f"redis://127.0.0.1:{port}/0"
 
