@@ -50,3 +50,17 @@ def test_a_rebuild_after_an_edit_adds_the_new_name_and_keeps_the_old(tmp_path):
     # The old name keeps its old content: a page still cached by a browser finds the file it asked for.
     assert (target / first).read_bytes() == b"a { color: red }"
     assert (target / second).read_bytes() == b"a { color: green }"
+
+
+def test_every_stylesheet_closes_each_block_it_opens():
+    """A missing `}` silently swallows the rules after it into the block before (an @media query, say)."""
+    from tests.support.paths import ROOT
+
+    for path in sorted((ROOT / "portal" / "static" / "css").glob("*.css")):
+        text = re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.S)  # comments
+        text = re.sub(r"\"[^\"\n]*\"|'[^'\n]*'", "", text)  # strings (content: "…")
+        depth = 0
+        for number, line in enumerate(text.splitlines(), 1):
+            depth += line.count("{") - line.count("}")
+            assert depth >= 0, f"{path.name}: a `}}` without its `{{` by line {number}"
+        assert depth == 0, f"{path.name}: {depth} block(s) left open"
