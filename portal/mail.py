@@ -51,13 +51,15 @@ def smtp_send(message: EmailMessage) -> None:
 
 
 def deliver(outbox_id: int, final_attempt: bool = True) -> str:
-    """Send the row unless already sent; record the outcome; re-raise an SMTP failure."""
-    row = db.session.scalars(
-        select(OutboxEmail).where(OutboxEmail.id == outbox_id).with_for_update(skip_locked=True)
-    ).first()
+    """Send the row unless already sent; record the outcome; re-raise an SMTP failure.
+
+    The row's lock is waited for, not skipped: the drain's probe holds it for a moment, and a job that gave up
+    then would end unsent and be queued again with its retries counted from zero. A second job for the same
+    row (re-queued by the drain) waits for the first and then finds it sent."""
+    row = db.session.scalars(select(OutboxEmail).where(OutboxEmail.id == outbox_id).with_for_update()).first()
     if row is None:
         db.session.rollback()
-        return "missing-or-busy"
+        return "missing"
     if row.state == "sent":
         db.session.rollback()
         return "already-sent"

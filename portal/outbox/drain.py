@@ -68,7 +68,8 @@ def _lost_jobs(ids: list[int]) -> list[int]:
     A job waiting in its queue or for its retry is left alone: re-queuing it would restart its retry
     count, and an email that keeps failing would never be marked failed. RQ's status alone does not
     tell a live job from a dead one ("started" or "queued" but in no queue), so such a job counts as
-    lost only if no delivery holds its row and it has not moved at all a moment later.
+    lost only if no delivery holds its row and neither it nor its row's count of attempts has moved a
+    moment later (a failed try is recorded on the row just before RQ schedules the retry).
     """
     try:
         first = _job_snapshot(ids)
@@ -115,14 +116,17 @@ def _job_snapshot(ids: list[int]) -> dict:
             snapshot[outbox_id] = (state, job.enqueued_at, job.started_at, job.worker_name)
             between.append(outbox_id)
     if between:
-        # A delivery in progress holds its row's lock.
-        free = set(
-            db.session.scalars(
-                select(OutboxEmail.id).where(OutboxEmail.id.in_(between)).with_for_update(skip_locked=True)
-            )
+        # A delivery in progress holds its row's lock; a try that failed since the last look counted an attempt.
+        free = dict(
+            db.session.execute(
+                select(OutboxEmail.id, OutboxEmail.attempts)
+                .where(OutboxEmail.id.in_(between))
+                .with_for_update(skip_locked=True)
+            ).all()
         )
-        db.session.commit()  # release the probe's locks at once, or a worker would find the rows busy
-        snapshot.update({i: "busy" for i in between if i not in free})
+        db.session.commit()  # release the probe's locks at once: a delivery waits for them
+        for outbox_id in between:
+            snapshot[outbox_id] = snapshot[outbox_id] + (free[outbox_id],) if outbox_id in free else "busy"
     return snapshot
 
 

@@ -1,11 +1,13 @@
 """The outbox: an email is written with the change it reports, queued only after commit, and never lost
 when Redis is down."""
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq.job import Job
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from portal import create_app
 from portal.clock import utcnow
@@ -162,3 +164,67 @@ def test_drain_tells_a_waiting_job_from_one_a_dead_worker_took(quiet_app, db, re
         assert drain_outbox(stale_seconds=0) == 1
         assert queue.get_job_ids() == [job_id]
         assert drain_outbox(stale_seconds=0) == 0  # and now it waits in the queue again
+
+
+def _hold_row_lock(db, outbox_id: int, seconds: float) -> threading.Thread:
+    """Lock the row the way the drain's probe does, in another connection, and let it go `seconds` later."""
+    locked, engine = threading.Event(), db.engine
+
+    def hold():
+        with engine.connect() as probe, probe.begin():
+            probe.execute(text("SELECT id FROM outbox_emails WHERE id = :id FOR UPDATE"), {"id": outbox_id})
+            locked.set()
+            time.sleep(seconds)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert locked.wait(10)
+    return thread
+
+
+def test_a_delivery_waits_for_a_brief_lock_on_its_row_instead_of_giving_up(app, db, mail):
+    """The drain's probe locks a row for a moment; a job that started then must still deliver, or it would end
+    with nothing sent and the drain would queue it again with its retries counted from zero."""
+    from portal.mail import deliver
+
+    make_user(username="anna", email="anna@example.com")
+    with app.test_request_context():
+        row = queue_email(db.session.get(User, 1), "password_changed", changed_at=utcnow())
+        db.session.commit()
+        outbox_id = row.id
+        db.session.remove()
+        holder = _hold_row_lock(db, outbox_id, 0.3)
+        assert deliver(outbox_id, final_attempt=False) == "sent"
+        holder.join()
+    assert len(mail.wait_for(1, to="anna@example.com")) == 1
+    row = outbox_row(outbox_id)
+    assert (row.state, row.attempts) == ("sent", 1)
+
+
+def test_drain_does_not_take_a_job_between_two_tries_for_a_dead_one(quiet_app, db, redis_client):
+    """A job RQ still calls "started" whose row is free and unchanged for a moment counts as lost; one whose try
+    failed in that moment (its row counts one more attempt) is alive and about to be retried."""
+    from rq.job import JobStatus
+
+    user = make_user(username="anna")
+    with quiet_app.test_request_context():
+        row = queue_email(user, "password_changed", changed_at=utcnow())
+        db.session.commit()
+        outbox_id = row.id
+        job = Job.fetch(_job_id(quiet_app, outbox_id), connection=redis_client)
+        job.set_status(JobStatus.STARTED)  # taken by a worker that is about to lock the row and try
+
+        engine = db.engine
+
+        def a_try_fails_meanwhile():
+            time.sleep(0.2)
+            with engine.connect() as delivery, delivery.begin():
+                bump = text("UPDATE outbox_emails SET attempts = attempts + 1 WHERE id = :id")
+                delivery.execute(bump, {"id": outbox_id})
+
+        thread = threading.Thread(target=a_try_fails_meanwhile)
+        thread.start()
+        assert drain_outbox(stale_seconds=0) == 0
+        thread.join()
+        # Nothing moved at all this time: the worker died with the job.
+        assert drain_outbox(stale_seconds=0) == 1
