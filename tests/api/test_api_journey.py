@@ -84,14 +84,19 @@ def test_the_whole_journey_over_the_api(auth, client, live_server, rq_worker, ma
     assert first.id in [item["id"] for item in as_ann("GET", "/slots").json()["items"]]
     assert _db.session.query(ApiToken).filter_by(user_id=ann.id).one().last_used_at is not None
 
-    # The same three emails as from the pages: new request, accepted (with the invitation), cancelled.
+    # The same emails as from the pages: to the specialist the new request and the cancellation, to the client
+    # the acceptance (with the invitation) and the confirmation of her cancellation.
     to_berg = mail.wait_for(2, to=specialist.email)
-    to_ann = mail.wait_for(1, to=ann.email)
+    to_ann = mail.wait_for(2, to=ann.email)
     assert sorted(subject_of(m) for m in to_berg) == [
         "@ann cancelled a consultation",
         "New consultation request from @ann",
     ]
-    (invitation,) = to_ann
+    assert sorted(subject_of(m) for m in to_ann) == [
+        "Dr Berg @dr.berg accepted your consultation request",
+        "You cancelled your consultation with Dr Berg @dr.berg",
+    ]
+    invitation = next(m for m in to_ann if "accepted" in subject_of(m))
     assert subject_of(invitation) == "Dr Berg @dr.berg accepted your consultation request"
     assert "ann" in body_of(invitation) and "dr.berg" in body_of(invitation)
     assert any(part.get_content_type() == "text/calendar" for part in invitation.walk())

@@ -201,10 +201,14 @@ def test_a_delivery_waits_for_a_brief_lock_on_its_row_instead_of_giving_up(app, 
     assert (row.state, row.attempts) == ("sent", 1)
 
 
-def test_drain_does_not_take_a_job_between_two_tries_for_a_dead_one(quiet_app, db, redis_client):
+def test_drain_does_not_take_a_job_between_two_tries_for_a_dead_one(quiet_app, db, redis_client, monkeypatch):
     """A job RQ still calls "started" whose row is free and unchanged for a moment counts as lost; one whose try
     failed in that moment (its row counts one more attempt) is alive and about to be retried."""
+    from types import SimpleNamespace
+
     from rq.job import JobStatus
+
+    from portal.outbox import drain
 
     user = make_user(username="anna")
     with quiet_app.test_request_context():
@@ -213,18 +217,16 @@ def test_drain_does_not_take_a_job_between_two_tries_for_a_dead_one(quiet_app, d
         outbox_id = row.id
         job = Job.fetch(_job_id(quiet_app, outbox_id), connection=redis_client)
         job.set_status(JobStatus.STARTED)  # taken by a worker that is about to lock the row and try
-
         engine = db.engine
 
-        def a_try_fails_meanwhile():
-            time.sleep(0.2)
-            with engine.connect() as delivery, delivery.begin():
+        def a_try_fails_meanwhile(seconds):
+            with engine.begin() as delivery:
                 bump = text("UPDATE outbox_emails SET attempts = attempts + 1 WHERE id = :id")
                 delivery.execute(bump, {"id": outbox_id})
 
-        thread = threading.Thread(target=a_try_fails_meanwhile)
-        thread.start()
+        # The drain's moment between its two looks at the job, during which the try fails.
+        monkeypatch.setattr(drain, "time", SimpleNamespace(sleep=a_try_fails_meanwhile))
         assert drain_outbox(stale_seconds=0) == 0
-        thread.join()
+        monkeypatch.undo()
         # Nothing moved at all this time: the worker died with the job.
         assert drain_outbox(stale_seconds=0) == 1

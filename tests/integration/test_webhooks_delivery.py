@@ -3,7 +3,6 @@
 (tests/support/webhooks.py deliver_due) on an app whose queue no worker reads, so the test decides when."""
 
 import json
-import time
 from datetime import time as wall
 from datetime import timedelta
 
@@ -231,17 +230,20 @@ def test_twenty_failures_in_a_row_disable_the_endpoint_and_email_its_owner(hooks
 
 
 @pytest.mark.parametrize("url", ["http://10.1.2.3/hook", "http://169.254.169.254/latest/meta-data/"])
-def test_a_private_address_is_refused_at_send_time_without_connecting(hooks, clock, url):
+def test_a_private_address_is_refused_at_send_time_without_connecting(hooks, clock, url, monkeypatch):
     hooks.config["WEBHOOK_ALLOW_PRIVATE"] = False
+
+    def connect(*args, **kwargs):
+        raise AssertionError("it tried to connect")
+
+    monkeypatch.setattr("requests.Session.post", connect)
     specialist = make_user("specialist")
     # Saved while it was allowed (or its name resolved elsewhere then): the send checks again.
     _db.session.add(WebhookEndpoint(user_id=specialist.id, url=url, events=" ".join(ALL), secret="whsec_AAAA"))
     _db.session.commit()
     booking.request_slot(make_user("client"), make_slot(specialist).id)
     _db.session.commit()
-    began = time.monotonic()
     assert deliver_due(clock()) == ["failed"]
-    assert time.monotonic() - began < 1.0, "it tried to connect"
     (row,) = deliveries()
     assert row.status_code is None and "private" in row.last_error
 

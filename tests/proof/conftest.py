@@ -35,6 +35,8 @@ def fragile(app_config, run_id, tmp_path, request):
         # Long enough that a busy machine still brings the mail server back before the last try.
         "EMAIL_RETRY_INTERVALS": "2,4,8",
         "EMAIL_MAX_RETRIES": "3",
+        # A receiver failing on purpose is not disabled if the test's process is slow to let it recover.
+        "WEBHOOK_DISABLE_AFTER": "1000",
     }
     application = create_app(config)
     application.test_client_class = PortalClient
