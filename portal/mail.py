@@ -60,9 +60,9 @@ def deliver(outbox_id: int, final_attempt: bool = True) -> str:
     if row is None:
         db.session.rollback()
         return "missing"
-    if row.state == "sent":
+    if row.state != "queued":  # sent, or failed for good (a retry from the admins' page queues it again first)
         db.session.rollback()
-        return "already-sent"
+        return f"already-{row.state}"
     try:
         if current_app.config["MAIL_SERVER"]:
             smtp_send(build_message(row))

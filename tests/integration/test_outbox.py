@@ -230,3 +230,21 @@ def test_drain_does_not_take_a_job_between_two_tries_for_a_dead_one(quiet_app, d
         monkeypatch.undo()
         # Nothing moved at all this time: the worker died with the job.
         assert drain_outbox(stale_seconds=0) == 1
+
+
+def test_a_stray_job_neither_resends_a_sent_email_nor_retries_a_failed_one(app, db, mail):
+    from portal.mail import deliver
+
+    make_user(username="anna", email="anna@example.com")
+    with app.test_request_context():
+        sent = queue_email(db.session.get(User, 1), "password_changed", changed_at=utcnow())
+        failed = queue_email(db.session.get(User, 1), "password_changed", changed_at=utcnow())
+        db.session.commit()
+        sent_id, failed_id = sent.id, failed.id
+        assert deliver(sent_id) == "sent"
+        db.session.get(OutboxEmail, failed_id).state = "failed"
+        db.session.commit()
+        assert deliver(sent_id) == "already-sent"
+        assert deliver(failed_id) == "already-failed"
+    assert len(mail.wait_for(2, to="anna@example.com", timeout=2)) == 1
+    assert [(outbox_row(i).state, outbox_row(i).attempts) for i in (sent_id, failed_id)] == [("sent", 1), ("failed", 0)]
