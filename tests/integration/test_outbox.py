@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from rq.job import Job
+from rq.job import Job, JobStatus
 from sqlalchemy import func, select, text
 
 from portal import create_app
@@ -122,18 +122,18 @@ def test_with_redis_down_changes_succeed_and_their_emails_go_out_once_it_is_back
         redis.stop()
 
 
-def test_drain_requeues_a_job_whose_worker_died_mid_delivery(quiet_app, db, redis_client):
-    from rq.job import JobStatus
-    from sqlalchemy import text
+def _started_email(app, db, redis_client) -> int:
+    """An email whose job a worker has taken: RQ says "started". Returns the outbox id."""
+    row = queue_email(make_user(username="anna"), "password_changed", changed_at=utcnow())
+    db.session.commit()
+    Job.fetch(_job_id(app, row.id), connection=redis_client).set_status(JobStatus.STARTED)
+    return row.id
 
-    user = make_user(username="anna")
+
+def test_drain_requeues_a_job_whose_worker_died_mid_delivery(quiet_app, db, redis_client):
     with quiet_app.test_request_context():
-        row = queue_email(user, "password_changed", changed_at=utcnow())
-        db.session.commit()
-        outbox_id = row.id
-        job = Job.fetch(_job_id(quiet_app, outbox_id), connection=redis_client)
-        job.set_status(JobStatus.STARTED)  # RQ still says "started"...
-        # ...and a live delivery holds the row: leave it alone.
+        outbox_id = _started_email(quiet_app, db, redis_client)
+        # RQ still says "started", and a live delivery holds the row: leave it alone.
         with db.engine.connect() as delivery, delivery.begin():
             delivery.execute(text("SELECT id FROM outbox_emails WHERE id = :id FOR UPDATE"), {"id": outbox_id})
             assert drain_outbox(stale_seconds=0) == 0
@@ -206,17 +206,10 @@ def test_drain_does_not_take_a_job_between_two_tries_for_a_dead_one(quiet_app, d
     failed in that moment (its row counts one more attempt) is alive and about to be retried."""
     from types import SimpleNamespace
 
-    from rq.job import JobStatus
-
     from portal.outbox import drain
 
-    user = make_user(username="anna")
     with quiet_app.test_request_context():
-        row = queue_email(user, "password_changed", changed_at=utcnow())
-        db.session.commit()
-        outbox_id = row.id
-        job = Job.fetch(_job_id(quiet_app, outbox_id), connection=redis_client)
-        job.set_status(JobStatus.STARTED)  # taken by a worker that is about to lock the row and try
+        outbox_id = _started_email(quiet_app, db, redis_client)  # a worker is about to lock the row and try
         engine = db.engine
 
         def a_try_fails_meanwhile(seconds):
