@@ -58,8 +58,9 @@ def drain_outbox(stale_seconds: int | None = None) -> int:
 
 
 # How long a job that is neither waiting nor being delivered must stay exactly as it is before the
-# drain believes its worker died with it. Live jobs pass through such states in milliseconds.
-SETTLE_SECONDS = 0.5
+# drain believes its worker died with it. Live jobs pass through such states in milliseconds, or in a
+# fraction of a second on a busy machine (a work-horse forked, a database connection opened).
+SETTLE_SECONDS = 2
 
 
 def _lost_jobs(ids: list[int]) -> list[int]:
