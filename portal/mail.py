@@ -51,7 +51,7 @@ def smtp_send(message: EmailMessage) -> None:
 
 
 def deliver(outbox_id: int, final_attempt: bool = True) -> str:
-    """Send the row unless already sent; record the outcome; re-raise an SMTP failure.
+    """Send the row if it is still queued; record the outcome; re-raise an SMTP failure.
 
     The row's lock is waited for, not skipped: the drain's probe holds it for a moment, and a job that gave up
     then would end unsent and be queued again with its retries counted from zero. A second job for the same

@@ -240,4 +240,5 @@ def test_a_stray_job_neither_resends_a_sent_email_nor_retries_a_failed_one(app, 
         assert deliver(sent_id) == "already-sent"
         assert deliver(failed_id) == "already-failed"
     assert len(mail.wait_for(2, to="anna@example.com", timeout=2)) == 1
-    assert [(outbox_row(i).state, outbox_row(i).attempts) for i in (sent_id, failed_id)] == [("sent", 1), ("failed", 0)]
+    rows = [outbox_row(i) for i in (sent_id, failed_id)]
+    assert [(row.state, row.attempts) for row in rows] == [("sent", 1), ("failed", 0)]
