@@ -145,9 +145,10 @@ def language() -> Language:
     Pages make 40–100 translation calls and show dozens of times; Flask-Babel finds its request context and
     settings again on each of them. force_locale and refresh below forget what is remembered.
     """
-    if not has_app_context():  # no request, no app: untranslated text (Flask-Babel's null catalogue), UTC
+    try:
+        found = g.get(_LANGUAGE)
+    except RuntimeError:  # no request, no app: untranslated text (Flask-Babel's null catalogue), UTC
         return Language(str(get_locale()), get_translations(), ZoneInfo("UTC"))
-    found = g.get(_LANGUAGE)
     if found is None:
         found = Language(str(get_locale()), get_translations(), ZoneInfo(str(get_timezone())))
         setattr(g, _LANGUAGE, found)
@@ -274,13 +275,26 @@ def time_tag(value: datetime | None, kind: str = "datetime", tz: str | None = No
     """<time datetime="…"> with an instant in the viewer's zone (or `tz`) and language, in the named format."""
     if value is None:
         return Markup("")
-    local = to_local(value, tz)
-    return TIME_TAG % (iso_minutes(local), _formatted(local.replace(tzinfo=None), kind, language().code))
+    viewer = language()
+    return _time_tag(value, kind, tz or viewer.zone.key, viewer.code)
+
+
+@lru_cache(maxsize=8192)
+def _time_tag(value: datetime, kind: str, tz: str, locale: str) -> Markup:
+    """A time tag remembered per instant, format, zone and language (`locale`, the current one): a list page
+    shows dozens, and the same times again on every request."""
+    local = value.astimezone(ZoneInfo(tz))
+    return TIME_TAG % (iso_minutes(local), _formatted(local.replace(tzinfo=None), kind, locale))
 
 
 def day_tag(value: date) -> Markup:
     """A calendar date (no time) as <time datetime="YYYY-MM-DD">, in the date format."""
-    return TIME_TAG % (value.isoformat(), when_text(value, "date"))
+    return _day_tag(value, language().code)
+
+
+@lru_cache(maxsize=1024)
+def _day_tag(value: date, locale: str) -> Markup:
+    return TIME_TAG % (value.isoformat(), _formatted(value, "date", locale))
 
 
 # The portal's English puts the day before the month ("Mon, 7 Dec"): its ranges read so too.
@@ -298,6 +312,11 @@ def date_range_text(first: date, last: date) -> str:
 
 
 def minutes_text(minutes: int) -> str:
+    return _minutes_text(minutes, language().code)
+
+
+@lru_cache(maxsize=256)
+def _minutes_text(minutes: int, locale: str) -> str:
     return gettext("%(n)d min", n=minutes)
 
 
