@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from portal.blueprints.specialist.queries import SlotRow
+from portal.i18n import time_tag
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 # The hours always shown; the grid grows to cover slots outside them.
@@ -63,19 +64,17 @@ class CalendarSlot:
 
     @property
     def span_html(self) -> Markup:
-        start, end = self.start, self.end
+        zone = self.start.tzinfo.key
         return SPAN_HTML % (
-            start.isoformat(timespec="minutes"),
-            f"{start.hour:02d}:{start.minute:02d}",
-            end.isoformat(timespec="minutes"),
-            f"{end.hour:02d}:{end.minute:02d}",
+            time_tag(self.row.slot.starts_at, "time", zone),
+            time_tag(self.row.slot.ends_at, "time", zone),
         )
 
 
-# markupsafe's % escapes what goes in.
-# The end in a span of its own: a slot of one grid row (under half an hour) shows its start and state on one
-# line, and leaves the end and the duration to screen readers and the tooltip; one of two rows has two lines.
-SPAN_HTML = Markup('<time datetime="%s">%s</time><span class="slot-end">–<time datetime="%s">%s</time></span>')
+# The start and end as the <time> elements of every page (portal/i18n.py). The end in a span of its own: a slot of
+# one grid row (under half an hour) shows its start and state on one line, and leaves the end and the duration to
+# screen readers and the tooltip; one of two rows has two lines.
+SPAN_HTML = Markup('%s<span class="slot-end">–%s</span>')
 SIZE_CLASS = {1: " compact", 2: " short"}
 
 
