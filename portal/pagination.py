@@ -18,6 +18,7 @@ from sqlalchemy import Select, bindparam, tuple_
 
 from portal.extensions import db
 from portal.ids import valid_id
+from portal.rows import read_columns
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -102,14 +103,15 @@ def keyset_page(
     by_text: bool = False,
     params: dict | None = None,
     make: Callable | None = None,
+    entities: bool = False,
     limit: int,
 ) -> Page:
     """One page of a list, after or before a cursor.
 
     `statement(ascending, with_cursor)` is the list's statement made by `ordered` with `limit`; `params` the
     values of its bound parameters; `make(*row)` turns a result row into an item (default: the row's first
-    column); `key(item)` is the item's (instant, id) position — (text, id) with `by_text`. Going back past the
-    first row shows the first page, full.
+    column); `entities`: the statement selects ORM objects, not only columns; `key(item)` is the item's
+    (instant, id) position — (text, id) with `by_text`. Going back past the first row shows the first page, full.
     """
     cursor = decode_cursor(before, by_text) if before else None
     forward = cursor is None
@@ -118,14 +120,22 @@ def keyset_page(
     values = dict(params or {})
     if cursor:
         values.update(cursor_0=cursor[0], cursor_1=cursor[1])
-    result = db.session.execute(statement(forward != descending, cursor is not None), values)
+    stmt = statement(forward != descending, cursor is not None)
+    result = db.session.execute(stmt, values) if entities else read_columns(stmt, values)
     items = [make(*row) for row in result] if make else list(result.scalars())
     more = len(items) > limit
     items = items[:limit]
     if not forward:
         if not more:
             return keyset_page(
-                statement, key, descending=descending, by_text=by_text, params=params, make=make, limit=limit
+                statement,
+                key,
+                descending=descending,
+                by_text=by_text,
+                params=params,
+                make=make,
+                entities=entities,
+                limit=limit,
             )
         items.reverse()
         return Page(items, encode_cursor(*key(items[0])), encode_cursor(*key(items[-1])))

@@ -1,5 +1,8 @@
 """Rows of the list pages: the columns a page shows (not ORM objects), and the little computed from them."""
 
+from sqlalchemy import Executable, Result
+
+from portal.extensions import db
 from portal.models.slot import minutes_between
 from portal.models.user import person_name
 
@@ -22,3 +25,12 @@ class WithSpecialist(Timed):
     @property
     def specialist_name(self) -> str:
         return person_name(self.display_name, self.username)
+
+
+def read_columns(statement: Executable, params: dict | None = None) -> Result:
+    """Run a statement that selects plain columns (no ORM objects) on the session's connection and transaction.
+
+    Without the ORM's per-statement set-up for entities, which a list page's statement does not need: about
+    80 µs of the page's CPU. Nothing pending in the session is flushed first: for reading pages.
+    """
+    return db.session.connection().execute(statement, params)

@@ -18,7 +18,8 @@ from portal.search import contains, contains_pattern, indexed_words, words_found
 def _page(stmt_for, *, oldest_first: bool = False, make=None, params=None) -> Page:
     """The page of a list in (created_at, id) order after `?after=` or before `?before=`, newest first by default.
 
-    `stmt_for(ascending, with_cursor)` is the list's statement made by `ordered`.
+    `stmt_for(ascending, with_cursor)` is the list's statement made by `ordered`; without `make`, it selects
+    entities (the log's and the emails' rows).
     """
     return keyset_page(
         stmt_for,
@@ -28,6 +29,7 @@ def _page(stmt_for, *, oldest_first: bool = False, make=None, params=None) -> Pa
         descending=not oldest_first,
         params=params,
         make=make,
+        entities=make is None,
         limit=_size(),
     )
 

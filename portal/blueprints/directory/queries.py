@@ -18,7 +18,7 @@ from portal.models import Slot, User
 from portal.models.availability import too_late, too_soon
 from portal.models.user import SORT_NAME
 from portal.pagination import Page, keyset_page, ordered
-from portal.rows import Timed, WithSpecialist
+from portal.rows import Timed, WithSpecialist, read_columns
 from portal.search import contains
 from portal.services import booking
 
@@ -146,7 +146,7 @@ def _specialties() -> Select:
 
 def specialties() -> list[str]:
     """The distinct specialties of active specialists, alphabetically (at most SPECIALTIES_MAX)."""
-    return list(db.session.scalars(_specialties()))
+    return list(read_columns(_specialties()).scalars())
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,7 @@ def slot_page(specialist_id: int, now: datetime, past: bool, after=None, before=
         descending=past,
         params={"specialist_id": specialist_id, "now": now},
         make=SlotRow,
+        entities=True,
         limit=size,
     )
 
