@@ -28,9 +28,10 @@ class WithSpecialist(Timed):
 
 
 def read_columns(statement: Executable, params: dict | None = None) -> Result:
-    """Run a statement that selects plain columns (no ORM objects) on the session's connection and transaction.
+    """Run a statement that selects plain columns (no ORM objects) in the session's transaction, on its connection.
 
-    Without the ORM's per-statement set-up for entities, which a list page's statement does not need: about
-    80 µs of the page's CPU. Nothing pending in the session is flushed first: for reading pages.
+    Without the ORM's per-statement set-up for entities, which such a statement does not need: about 80 µs of a
+    list page's CPU. Changes pending in the session are flushed first, as the session itself would.
     """
+    db.session.flush()
     return db.session.connection().execute(statement, params)

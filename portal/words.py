@@ -3,6 +3,8 @@
 One home for each, in the current language; templates reach them as globals of the same names.
 """
 
+from functools import lru_cache
+
 from flask import Flask, g, has_app_context
 from markupsafe import Markup
 
@@ -51,7 +53,17 @@ def status_labels() -> dict:
 
 def status_badge(status: str) -> Markup:
     """The status word in colour and text: <span class="status status-accepted">Accepted</span>."""
-    return Markup('<span class="status status-%s">%s</span>') % (status, status_labels().get(status, status))
+    return _status_badge(status, language().code)
+
+
+STATUS_BADGE = Markup('<span class="status status-%s">%s</span>')
+
+
+@lru_cache(maxsize=256)
+def _status_badge(status: str, locale: str) -> Markup:
+    """A badge remembered per status and language (`locale`, the current one): a list shows one a row, and
+    markupsafe's % costs a few µs each time."""
+    return STATUS_BADGE % (status, status_labels().get(status, status))
 
 
 def role_labels() -> dict:

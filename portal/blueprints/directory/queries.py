@@ -13,7 +13,6 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from portal.blueprints.client.queries import booked, busy, offered, own_request, request_state
-from portal.extensions import db
 from portal.models import Slot, User
 from portal.models.availability import too_late, too_soon
 from portal.models.user import SORT_NAME
@@ -174,7 +173,7 @@ def _profile() -> Select:
 
 def profile(username: str, now: datetime, since: datetime) -> Profile | None:
     """The active specialist of this username (any case) with their first free time from `since`; else None."""
-    row = db.session.execute(_profile(), {"username": username.lower(), "now": now, "since": since}).first()
+    row = read_columns(_profile(), {"username": username.lower(), "now": now, "since": since}).first()
     return Profile(*row) if row else None
 
 
@@ -204,7 +203,7 @@ def _free_times() -> Select:
 def free_times(specialist_id: int, now: datetime, since: datetime, until: datetime) -> tuple[list[FreeTime], bool]:
     """The specialist's free times in [since, until), and whether there were more than FREE_TIMES_MAX."""
     values = {"specialist_id": specialist_id, "now": now, "since": since, "until": until}
-    rows = [FreeTime(*row) for row in db.session.execute(_free_times(), values)]
+    rows = [FreeTime(*row) for row in read_columns(_free_times(), values)]
     return rows[:FREE_TIMES_MAX], len(rows) > FREE_TIMES_MAX
 
 
@@ -268,5 +267,5 @@ def _booking_slot() -> Select:
 
 def booking_slot(slot_id: int, client_id: int, now: datetime) -> BookingSlot | None:
     """The slot with its specialist and this client's standing on it, in one query; None if there is no such slot."""
-    row = db.session.execute(_booking_slot(), {"slot_id": slot_id, "client_id": client_id, "now": now}).first()
+    row = read_columns(_booking_slot(), {"slot_id": slot_id, "client_id": client_id, "now": now}).first()
     return BookingSlot(*row) if row else None

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import ACTIVE_STATUSES, Consultation, DayOff, Slot, User
 from portal.models.slot import if_accepted, shown_status
 from portal.pagination import Page, keyset_page, ordered
-from portal.rows import Timed
+from portal.rows import Timed, read_columns
 from portal.services import availability
 
 # Which consultations each tab of the requests page shows, and whether soonest slots come first.
@@ -98,7 +98,7 @@ def _week_stmt():
 
 def week_slots(specialist_id: int, start: datetime, end: datetime) -> list[SlotRow]:
     """Every live slot touching [start, end): bounded by the week, so no pagination."""
-    rows = db.session.execute(_week_stmt(), {"specialist_id": specialist_id, "start": start, "end": end})
+    rows = read_columns(_week_stmt(), {"specialist_id": specialist_id, "start": start, "end": end})
     return [
         SlotRow(SlotTimes(ident, starts_at, ends_at), pending, ClientName(username, name) if username else None)
         for ident, starts_at, ends_at, pending, username, name in rows
