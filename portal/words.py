@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         email_state_label=email_state_label,
     )
     app.jinja_env.filters["person"] = person
+    app.jinja_env.globals["person_tag"] = person_tag
 
 
 def person(value, username: str | None = None) -> str:
@@ -31,6 +32,20 @@ def person(value, username: str | None = None) -> str:
     if username is None:
         return person_label(value.display_name, value.username)
     return person_label(value, username)
+
+
+# A person as every page names them, in HTML: "Display name @username", or "@username" alone (person_label).
+PERSON_HTML = Markup(
+    '<span class="person-label"><strong class="person-name">%s</strong> <span class="username">@%s</span></span>'
+)
+USERNAME_HTML = Markup('<span class="person-label"><span class="username">@%s</span></span>')
+
+
+@lru_cache(maxsize=4096)
+def person_tag(display_name: str | None, username: str) -> Markup:
+    """A person in HTML, remembered per name: a list names one a row, the same people again on every request
+    (a Jinja macro cost 4–5 µs a call, markupsafe's % a few)."""
+    return PERSON_HTML % (display_name, username) if display_name else USERNAME_HTML % username
 
 
 def status_labels() -> dict:

@@ -158,5 +158,5 @@ def person_name(display_name: str | None, username: str) -> str:
 
 def person_label(display_name: str | None, username: str) -> str:
     """The one way a person is named on pages and in emails: "Sigmund Freud @freud", or "@dora" alone without a
-    display name — never the username twice. Templates: the `person` filter (text) and macro (HTML)."""
+    display name — never the username twice. Templates: the `person` filter (text) and `person_tag` (HTML, words.py)."""
     return f"{display_name} @{username}" if display_name else f"@{username}"
