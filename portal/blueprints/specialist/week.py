@@ -79,6 +79,8 @@ def _span_html(starts_at: datetime, ends_at: datetime, zone: str, locale: str) -
     """A slot's span remembered per instants, zone and language (`locale`, the current one): a busy week shows
     70, the same again on every request, and markupsafe's % costs a few µs each time."""
     return SPAN_HTML % (time_tag(starts_at, "time", zone), time_tag(ends_at, "time", zone))
+
+
 SIZE_CLASS = {1: " compact", 2: " short"}
 
 
