@@ -229,18 +229,9 @@ def template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variable
 DATE_FORMATS = {"datetime": "EEE, d MMM y, HH:mm", "date": "EEE, d MMM y", "time": "HH:mm"}
 
 
-def _viewer_zone() -> ZoneInfo:
-    """The zone Flask-Babel selected for this request (the viewer's), as a zoneinfo zone."""
-    return language().zone
-
-
 def to_local(value: datetime, tz: str | None = None) -> datetime:
-    return value.astimezone(ZoneInfo(tz) if tz else _viewer_zone())
-
-
-def iso_minutes(local: datetime) -> str:
-    """ISO 8601 to the minute with the offset, e.g. 2026-11-27T20:00+10:00."""
-    return local.isoformat(timespec="minutes")
+    """An instant in the zone `tz`, else in the viewer's (the zone Flask-Babel selected for this request)."""
+    return value.astimezone(ZoneInfo(tz) if tz else language().zone)
 
 
 def when_text(value: datetime | date | time, kind: str = "datetime", tz: str | None = None) -> str:
@@ -284,7 +275,8 @@ def _time_tag(value: datetime, kind: str, tz: str, locale: str) -> Markup:
     """A time tag remembered per instant, format, zone and language (`locale`, the current one): a list page
     shows dozens, and the same times again on every request."""
     local = value.astimezone(ZoneInfo(tz))
-    return TIME_TAG % (iso_minutes(local), _formatted(local.replace(tzinfo=None), kind, locale))
+    # ISO 8601 to the minute with the offset, e.g. 2026-11-27T20:00+10:00
+    return TIME_TAG % (local.isoformat(timespec="minutes"), _formatted(local.replace(tzinfo=None), kind, locale))
 
 
 def day_tag(value: date) -> Markup:
