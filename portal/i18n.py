@@ -58,6 +58,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["minutes"] = minutes_text
     app.jinja_env.filters["zone"] = zone_label
     app.jinja_env.globals["date_range"] = date_range_text
+    app.jinja_env.globals["time_span"] = time_span
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale
 
@@ -277,6 +278,23 @@ def _time_tag(value: datetime, kind: str, tz: str, locale: str) -> Markup:
     local = value.astimezone(ZoneInfo(tz))
     # ISO 8601 to the minute with the offset, e.g. 2026-11-27T20:00+10:00
     return TIME_TAG % (local.isoformat(timespec="minutes"), _formatted(local.replace(tzinfo=None), kind, locale))
+
+
+def time_span(
+    start: datetime, end: datetime, first: str = "datetime", last: str = "time", tz: str | None = None
+) -> Markup:
+    """A start and an end as two time tags (formats `first` and `last`) joined by an en dash, in the viewer's
+    zone (or `tz`): "Mon, 7 Dec 2026, 09:00–09:45". Remembered whole, as time tags are."""
+    viewer = language()
+    return _time_span(start, end, first, last, tz or viewer.zone.key, viewer.code)
+
+
+TIME_SPAN = Markup("%s–%s")
+
+
+@lru_cache(maxsize=4096)
+def _time_span(start: datetime, end: datetime, first: str, last: str, tz: str, locale: str) -> Markup:
+    return TIME_SPAN % (_time_tag(start, first, tz, locale), _time_tag(end, last, tz, locale))
 
 
 def day_tag(value: date) -> Markup:
