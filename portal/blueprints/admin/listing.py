@@ -43,7 +43,7 @@ def _created_order(stmt, columns):
     return lambda ascending, with_cursor: ordered(stmt, columns, ascending, with_cursor, _size())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UserRow(AccountState):
     """A row of the users page (columns, not ORM objects: no password hash, no bio)."""
 

@@ -95,7 +95,7 @@ def busy(from_now: bool = False) -> Exists:
     return exists().where(mine.c.starts_at < Slot.ends_at, mine.c.ends_at > Slot.starts_at).correlate(Slot)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OfferedSlot(WithSpecialist):
     """A row of the slot finder: the slot and its specialist's public details."""
 
@@ -198,7 +198,7 @@ def slot_page(client_id: int, now: datetime, filters: SlotFilters, limit: int, a
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MyConsultation(WithSpecialist):
     """A row of the client's consultation list: the consultation, its slot's times, the specialist."""
 

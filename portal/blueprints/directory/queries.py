@@ -60,7 +60,7 @@ class Person(WithSpecialist):
         return zlib.crc32(self.username.encode()) % 6
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SpecialistCard(Person):
     """A card of the directory."""
 
@@ -148,7 +148,7 @@ def specialties() -> list[str]:
     return list(read_columns(_specialties()).scalars())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Profile(Person):
     """A specialist's public page: who they are and their first free time from the window's start."""
 
@@ -177,7 +177,7 @@ def profile(username: str, now: datetime, since: datetime) -> Profile | None:
     return Profile(*row) if row else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FreeTime(Timed):
     """A free time on a profile."""
 
@@ -218,7 +218,7 @@ def by_day(times, zone: ZoneInfo) -> list[tuple[date, list]]:
     return days
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BookingSlot(Person):
     """The slot on the booking page, its specialist, and what decides whether this client may request it."""
 

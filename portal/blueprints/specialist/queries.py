@@ -71,7 +71,7 @@ def _slot_list(past: bool, limit: int, ascending: bool, with_cursor: bool):
     return ordered(stmt, (Slot.starts_at, Slot.id), ascending, with_cursor, limit)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SlotTimes(Timed):
     """What the calendar shows of a slot (a row of columns, not an ORM object: a week has dozens)."""
 
@@ -120,7 +120,7 @@ def slot_page(specialist_id: int, now: datetime, past: bool, after=None, before=
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestRow(Timed):
     """A row of the requests page: the request, its slot's times and the client (columns, not ORM objects)."""
 
@@ -232,7 +232,7 @@ DAYS_OFF_SHOWN = 50  # periods of days off listed at most (those not yet over, s
 HELD_SHOWN = 100  # slots with requests listed under them at most
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HeldSlot(Timed):
     """A slot inside days off that holds requests: the specialist handles it by hand."""
 
