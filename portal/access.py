@@ -1,9 +1,9 @@
 """Who may see what: role checks, each role's pages, owner loaders (another owner's object is a 404), safe redirects."""
 
-from functools import wraps
+from functools import lru_cache, wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
@@ -68,14 +68,25 @@ NAVIGATION = {
 }
 
 
-def navigation(user) -> tuple:
-    """(endpoint, label) of the pages the user's role has in the navigation."""
-    return NAVIGATION.get(user.role, ())
+def navigation(user, path: str) -> list[tuple[str, str, bool]]:
+    """(URL, label, current) of the pages the user's role has in the navigation. The current entry is the longest
+    of those this page (`path`) is at or under: /admin/users, not /admin."""
+    pages = NAVIGATION.get(user.role, ())
+    urls = _navigation_urls(user.role, request.script_root)
+    current = max((url for url in urls if path == url or path.startswith(url + "/")), key=len, default=None)
+    return [(url, str(label), url == current) for url, (_, label) in zip(urls, pages, strict=True)]
+
+
+@lru_cache(maxsize=64)
+def _navigation_urls(role: str, script_root: str) -> tuple[str, ...]:
+    """The URLs of a role's navigation, found once per mount point (`script_root`): every page shows them, and
+    url_for costs more than the rest of the navigation."""
+    return tuple(url_for(endpoint) for endpoint, _ in NAVIGATION.get(role, ()))
 
 
 def home_endpoint(user) -> str:
     """Where the user's role starts: the first page of its navigation."""
-    pages = navigation(user)
+    pages = NAVIGATION.get(user.role, ())
     return pages[0][0] if pages else "main.index"
 
 
