@@ -90,10 +90,6 @@ def home_endpoint(user) -> str:
     return pages[0][0] if pages else "main.index"
 
 
-def wants_next() -> str | None:
-    return safe_next(request.args.get("next") or request.form.get("next"))
-
-
 # Owner loaders: another owner's object, a deleted one or one that never existed is the same 404.
 
 
