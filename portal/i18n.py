@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 from datetime import date, datetime, time
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from importlib.resources import files
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, available_timezones
@@ -225,6 +225,25 @@ def template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variable
     return (Markup(text) if eval_ctx.autoescape else text) % variables  # noqa: S704 - as above
 
 
+def remembered(maxsize: int):
+    """Remember a formatting function's results per arguments and current language: a page shows the same times,
+    durations and badges on every row and every request. Only for functions of their arguments and the language
+    (the zone, where it matters, is one of the arguments): pure formatting, never data."""
+
+    def decorate(function):
+        @lru_cache(maxsize=maxsize)
+        def in_language(locale: str, *args):
+            return function(*args)
+
+        @wraps(function)
+        def current(*args):
+            return in_language(language().code, *args)
+
+        return current
+
+    return decorate
+
+
 # The one format of each kind, for every date and time shown to people: pages, emails, messages. Flask-Babel's
 # named formats, so format_datetime(value) and friends use them; CLDR patterns, 24-hour times (SPEC §4).
 DATE_FORMATS = {"datetime": "EEE, d MMM y, HH:mm", "date": "EEE, d MMM y", "time": "HH:mm"}
@@ -297,14 +316,10 @@ def _time_span(start: datetime, end: datetime, first: str, last: str, tz: str, l
     return TIME_SPAN % (_time_tag(start, first, tz, locale), _time_tag(end, last, tz, locale))
 
 
+@remembered(maxsize=1024)
 def day_tag(value: date) -> Markup:
     """A calendar date (no time) as <time datetime="YYYY-MM-DD">, in the date format."""
-    return _day_tag(value, language().code)
-
-
-@lru_cache(maxsize=1024)
-def _day_tag(value: date, locale: str) -> Markup:
-    return TIME_TAG % (value.isoformat(), _formatted(value, "date", locale))
+    return TIME_TAG % (value.isoformat(), when_text(value, "date"))
 
 
 # The portal's English puts the day before the month ("Mon, 7 Dec"): its ranges read so too.
@@ -321,12 +336,8 @@ def date_range_text(first: date, last: date) -> str:
     return _range_text(first, last, language().code)
 
 
+@remembered(maxsize=256)
 def minutes_text(minutes: int) -> str:
-    return _minutes_text(minutes, language().code)
-
-
-@lru_cache(maxsize=256)
-def _minutes_text(minutes: int, locale: str) -> str:
     return gettext("%(n)d min", n=minutes)
 
 

@@ -9,7 +9,7 @@ from flask import Flask, g, has_app_context
 from markupsafe import Markup
 
 from portal.i18n import gettext as _
-from portal.i18n import language
+from portal.i18n import language, remembered
 from portal.i18n import lazy_gettext as _l
 from portal.models.user import person_label
 
@@ -66,18 +66,12 @@ def status_labels() -> dict:
     return cache[locale]
 
 
-def status_badge(status: str) -> Markup:
-    """The status word in colour and text: <span class="status status-accepted">Accepted</span>."""
-    return _status_badge(status, language().code)
-
-
 STATUS_BADGE = Markup('<span class="status status-%s">%s</span>')
 
 
-@lru_cache(maxsize=256)
-def _status_badge(status: str, locale: str) -> Markup:
-    """A badge remembered per status and language (`locale`, the current one): a list shows one a row, and
-    markupsafe's % costs a few µs each time."""
+@remembered(maxsize=256)
+def status_badge(status: str) -> Markup:
+    """The status word in colour and text: <span class="status status-accepted">Accepted</span>."""
     return STATUS_BADGE % (status, status_labels().get(status, status))
 
 

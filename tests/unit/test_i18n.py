@@ -128,6 +128,39 @@ def test_the_remembered_catalogue_follows_force_locale_and_back(app):
         assert str(time_tag(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))).endswith(">Fri, 27 Nov 2026, 10:00</time>")
 
 
+def test_remembered_formatting_never_crosses_languages_or_zones(app):
+    """Tags, badges and durations are remembered per value, but each language and zone has its own."""
+    from flask import g
+
+    from portal.i18n import day_tag, minutes_text, time_span
+    from portal.words import status_badge
+
+    start, end = datetime(2026, 11, 27, 10, 0, tzinfo=UTC), datetime(2026, 11, 27, 10, 45, tzinfo=UTC)
+    shown = {}
+    for locale in ("en", "ru", "en"):
+        for zone in ("UTC", "Asia/Tokyo"):
+            with app.test_request_context():
+                g.locale, g.timezone = locale, zone
+                made = (status_badge("accepted"), day_tag(start.date()), minutes_text(45), time_span(start, end))
+                assert shown.setdefault((locale, zone), made) == made  # the second time: the same, remembered
+    assert shown["en", "UTC"] == (
+        '<span class="status status-accepted">Accepted</span>',
+        '<time datetime="2026-11-27">Fri, 27 Nov 2026</time>',
+        "45 min",
+        '<time datetime="2026-11-27T10:00+00:00">Fri, 27 Nov 2026, 10:00</time>–'
+        '<time datetime="2026-11-27T10:45+00:00">10:45</time>',
+    )
+    assert shown["ru", "UTC"][:3] == (
+        '<span class="status status-accepted">Принята</span>',
+        '<time datetime="2026-11-27">пт, 27 нояб. 2026</time>',
+        "45 мин",
+    )
+    assert shown["en", "Asia/Tokyo"][3] == (
+        '<time datetime="2026-11-27T19:00+09:00">Fri, 27 Nov 2026, 19:00</time>–'
+        '<time datetime="2026-11-27T19:45+09:00">19:45</time>'
+    )
+
+
 def test_template_gettext_escapes_variables_not_the_translation(app):
     """The newstyle-gettext contract: the message is trusted, its variables are escaped, %% stays a per cent."""
     from flask import render_template_string
