@@ -11,8 +11,9 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from portal.extensions import db
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
 from tests.support.activity import Activity, generate
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -36,17 +37,9 @@ def press_tab_until(page, selector: str, limit: int = 60) -> None:
     raise AssertionError(f"{selector} never took the focus")
 
 
-def log_in(page) -> None:
-    page.goto("/login")
-    page.locator("#login").fill("root")
-    page.locator("#password").fill(PASSWORD)
-    with page.expect_navigation():
-        page.locator("#password").press("Enter")
-
-
 def test_the_export_and_the_figures_by_keyboard_without_javascript(new_page, portal):
     page = new_page(javascript=False)
-    log_in(page)
+    log_in(page, "root")
     assert page.url.endswith("/admin")
     expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
     expect(page.locator("svg.chart[role=img]")).to_have_count(4)
@@ -94,7 +87,7 @@ def test_the_overview_with_its_figures_open_passes_axe(new_page, portal, lang):
     portal.locale = lang
     db.session.commit()
     page = new_page(locale="ru-RU" if lang == "ru" else "en-US")
-    log_in(page)
+    log_in(page, "root")
     for summary in page.locator("summary").all():
         summary.click()
     expect(page.locator("table.figures-table")).to_have_count(4)

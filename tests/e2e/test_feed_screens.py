@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, make_user
-from tests.support.browser import LAYOUT_IDS, LAYOUTS, all_labelled, fits_the_screen
+from tests.factories import make_user
+from tests.support.browser import LAYOUT_IDS, LAYOUTS, all_labelled, fits_the_screen, log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -15,14 +15,6 @@ WORDS = {
     "en": ("Calendar feed", "Reset feed link", "Your feed has a new link."),
     "ru": ("Подписка на календарь", "Сбросить ссылку", "У календаря новая ссылка."),
 }
-
-
-def log_in(page, login: str) -> None:
-    page.goto("/login")
-    page.locator("#login").fill(login)
-    page.locator("#password").fill(PASSWORD)
-    with page.expect_navigation():
-        page.locator("#password").press("Enter")
 
 
 @pytest.mark.parametrize(("lang", "locale", "width"), LAYOUTS, ids=LAYOUT_IDS)

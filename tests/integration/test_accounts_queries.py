@@ -4,7 +4,6 @@ from portal.extensions import db
 from portal.models import User
 from tests.factories import PASSWORD, make_user, password_hash
 from tests.support.auth import isolated_client
-from tests.support.web import CSRF_RE
 
 # login page: none; log in: find the account; profile: load the session's user;
 # reset request: record it (the worker looks the address up, whoever it belongs to).
@@ -20,25 +19,20 @@ def add_accounts(prefix: str, n: int) -> None:
     db.session.commit()
 
 
-def _token(browser, url: str) -> str:
-    match = CSRF_RE.search(browser.get(url).get_data(as_text=True))
-    return match.group(1) or match.group(2)
-
-
 def measure(app, count_queries, username: str, email: str) -> dict[str, int]:
     browser, stranger = isolated_client(app), isolated_client(app)
     counts = {}
     with count_queries() as q:
         browser.get("/login")
     counts["login page"] = q.count
-    data = {"login": username, "password": PASSWORD, "csrf_token": _token(browser, "/login")}
+    data = {"login": username, "password": PASSWORD, "csrf_token": browser.csrf_token("/login")}
     with count_queries() as q:
         assert browser.post("/login", data=data).status_code == 302
     counts["log in"] = q.count
     with count_queries() as q:
         assert browser.get("/profile").status_code == 200
     counts["profile"] = q.count
-    data = {"email": email, "csrf_token": _token(stranger, "/reset-password")}
+    data = {"email": email, "csrf_token": stranger.csrf_token("/reset-password")}
     with count_queries() as q:
         assert stranger.post("/reset-password", data=data).status_code == 302
     counts["reset request"] = q.count

@@ -1,7 +1,6 @@
 """Blocking and unblocking: immediate effect on every session, login refused, one log entry per action."""
 
 import threading
-import time
 
 import psycopg2
 import pytest
@@ -10,7 +9,9 @@ from sqlalchemy import func, select
 from portal.models import ModerationLog, User
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.support.admin import block, unblock
-from tests.support.auth import isolated_client, logged_in_browser
+from tests.support.auth import isolated_client, logged_in_browser, post_login
+from tests.support.database import lock_waiters
+from tests.support.wait import wait_until
 
 BLOCKED_TEXT = "Your account is blocked"
 
@@ -57,7 +58,7 @@ def test_block_ends_every_session_and_unblock_lets_the_user_back(app, db):
         again = browser.get("/profile")
         assert again.status_code == 302 and "/login" in again.headers["Location"]
 
-    refused = isolated_client(app).submit("/login", {"login": user.email, "password": PASSWORD})
+    refused = post_login(isolated_client(app), user.email)
     assert refused.status_code == 403 and BLOCKED_TEXT in refused.get_data(as_text=True)
 
     assert unblock(admin_browser, user).status_code == 303
@@ -206,25 +207,6 @@ def test_a_bad_reason_shows_the_form_again(app, db):
     assert not fresh(db, target).is_blocked and log_entries(db) == []
 
 
-def _wait_for_lock_waiter(dsn: str, timeout: float = 10.0) -> bool:
-    watcher = psycopg2.connect(dsn)
-    watcher.autocommit = True
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with watcher.cursor() as cur:
-                cur.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query ILIKE '%FOR %UPDATE%'"
-                )
-                if cur.fetchone()[0]:
-                    return True
-            time.sleep(0.05)
-        return False
-    finally:
-        watcher.close()
-
-
 def test_racing_admins_produce_one_block_and_one_log_entry(app, db):
     """Admin A's block waits on the row lock while admin B blocks; A then sees it is already done."""
     admin_a, admin_b, user = make_user("admin"), make_user("admin"), make_user("client")
@@ -244,7 +226,7 @@ def test_racing_admins_produce_one_block_and_one_log_entry(app, db):
             )
         )
         request.start()
-        assert _wait_for_lock_waiter(dsn), "the block did not wait for the row lock"
+        assert wait_until(lock_waiters, timeout=10, interval=0.05), "the block did not wait for the row lock"
         with other.cursor() as cur:
             cur.execute("UPDATE users SET is_blocked = true, blocked_reason = 'from B' WHERE id = %s", (user.id,))
             cur.execute(

@@ -15,6 +15,7 @@ from tests.support.auth import (
     isolated_client,
     last_link,
     mail_link,
+    post_login,
     register,
     row_counts,
 )
@@ -49,7 +50,7 @@ def test_confirmation_email_arrives_with_username_and_link_but_never_the_passwor
     page = client.get("/login").get_data(as_text=True)
     assert "your email address is confirmed" in page
     assert _user(db, "olga.p").confirmed_at is not None
-    assert client.submit("/login", {"login": "olga.p", "password": GOOD_PASSWORD}).status_code == 302
+    assert post_login(client, "olga.p", GOOD_PASSWORD).status_code == 302
     # The worker records the delivery just after the mail server has the message.
     assert wait_until(lambda: emails_to("olga@example.com")[0].state == "sent", timeout=30)
 
@@ -96,7 +97,7 @@ def test_the_link_is_valid_for_48_hours(client, db, clock, hours, status):
 def test_resend_sends_a_new_link_and_the_old_one_stops_working(client, db, rq_worker):
     register(client, username="olga.p", email="olga@example.com")
     old = last_link("olga@example.com")
-    refused = client.submit("/login", {"login": "olga.p", "password": GOOD_PASSWORD})
+    refused = post_login(client, "olga.p", GOOD_PASSWORD)
     assert "confirm your email address first" in form_alert(refused.get_data(as_text=True))
     # The button on the refusal page posts the Email field to the resend page.
     response = client.submit("/confirm/resend", {"email": "olga@example.com"}, from_url="/confirm/resend")
@@ -106,7 +107,7 @@ def test_resend_sends_a_new_link_and_the_old_one_stops_working(client, db, rq_wo
     assert new != old and len(emails_to("olga@example.com")) == 2
     assert client.get(old).status_code == 404
     assert client.get(new).status_code == 302
-    assert client.submit("/login", {"login": "olga.p", "password": GOOD_PASSWORD}).status_code == 302
+    assert post_login(client, "olga.p", GOOD_PASSWORD).status_code == 302
 
 
 @pytest.mark.parametrize("address", ["nobody@example.com", "confirmed@example.com", "blocked@example.com"])

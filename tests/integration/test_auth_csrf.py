@@ -2,7 +2,7 @@
 
 from portal.models import User
 from tests.factories import PASSWORD, make_user
-from tests.support.auth import isolated_client
+from tests.support.auth import isolated_client, post_login
 
 FORM_EXPIRED = "Form expired"
 
@@ -49,7 +49,7 @@ def test_logging_in_gives_a_new_csrf_token_and_the_old_one_stops_working(app, db
 def test_after_logout_the_old_csrf_token_is_refused(app, db):
     user = make_user(username="anna", display_name="Anna", locale="ru")
     browser = isolated_client(app)
-    browser.submit("/login", {"login": "anna", "password": PASSWORD, "remember": "y"})
+    post_login(browser, "anna", remember=True)
     token = browser.csrf_token("/profile")
     response = browser.post("/logout", data={"csrf_token": token})
     assert response.status_code == 302
@@ -66,6 +66,6 @@ def test_after_logout_the_old_csrf_token_is_refused(app, db):
         assert refused.status_code == 400, url
     assert browser.get("/profile").status_code == 302  # still logged out
     # Logged in again (a new token), the one from the earlier session is still refused.
-    browser.submit("/login", {"login": "anna", "password": PASSWORD})
+    post_login(browser, "anna")
     assert save_name(browser, token, "Planted").status_code == 400
     assert display_name(db, user) == "Anna"

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import User
 from tests.support.auth import isolated_client
-from tests.support.web import CSRF_RE
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -33,11 +32,6 @@ def client(app):
     return isolated_client(app)
 
 
-def _token(client, url):
-    match = CSRF_RE.search(client.get(url).get_data(as_text=True))
-    return match.group(1) or match.group(2)
-
-
 def _users() -> int:
     db.session.remove()
     return db.session.scalar(select(func.count(User.id)))
@@ -58,7 +52,7 @@ def _users() -> int:
 def test_register_form_survives_any_input(
     client, username, email, password, confirm, role, timezone, language, specialty, bio
 ):
-    token = _token(client, "/register")
+    token = client.csrf_token("/register")
     before = _users()
     form = dict(username=username, email=email, password=password, confirm=confirm, role=role)
     form.update(timezone=timezone, language=language, specialty=specialty, bio=bio, csrf_token=token)
@@ -78,7 +72,7 @@ def test_register_form_survives_any_input(
 def test_login_form_survives_any_input(client, login, password, remember):
     response = client.post(
         "/login",
-        data={"login": login, "password": password, "remember": remember, "csrf_token": _token(client, "/login")},
+        data={"login": login, "password": password, "remember": remember, "csrf_token": client.csrf_token("/login")},
         environ_base={"REMOTE_ADDR": next(_addresses)},
     )
     # 429 when Hypothesis repeats a name often enough to trip the per-account throttle.

@@ -2,10 +2,9 @@
 address answers like a new one and its owner is emailed."""
 
 import threading
-import time
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import AuthToken, OutboxEmail, User
@@ -19,7 +18,9 @@ from tests.support.auth import (
     registration,
     row_counts,
 )
+from tests.support.database import lock_waiters
 from tests.support.mail import body_of, subject_of
+from tests.support.wait import wait_until
 from tests.support.web import CSRF_RE
 
 NOTHING = {"users": 0, "tokens": 0, "emails": 0}
@@ -223,7 +224,9 @@ def test_an_address_taken_by_a_concurrent_registration_answers_like_a_new_one(ap
             visitor = isolated_client(app)
             thread = threading.Thread(target=lambda: outcome.update(response=register(visitor, username="second")))
             thread.start()
-            assert wait_for_lock_waiter(db), "the registration never waited for the rival's row"
+            assert wait_until(lock_waiters, timeout=20, interval=0.05), (
+                "the registration never waited for the rival's row"
+            )
             transaction.commit()
             thread.join(30)
     response = outcome["response"]
@@ -231,20 +234,6 @@ def test_an_address_taken_by_a_concurrent_registration_answers_like_a_new_one(ap
     assert db.session.scalars(select(User.username)).all() == ["first"]
     email = db.session.scalars(select(OutboxEmail)).one()
     assert (email.kind, email.recipient) == ("registration_attempt", "maria@example.com")
-
-
-def wait_for_lock_waiter(db, timeout: float = 20.0) -> bool:
-    """True once a session of this database waits for a lock (the registration's insert behind the rival's)."""
-    deadline = time.monotonic() + timeout
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    while time.monotonic() < deadline:
-        with db.engine.connect() as probe:
-            if probe.execute(query).scalar():
-                return True
-        time.sleep(0.05)
-    return False
 
 
 def test_registration_errors_are_in_russian_for_a_russian_browser(client):

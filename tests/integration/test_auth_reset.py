@@ -17,6 +17,7 @@ from tests.support.auth import (
     field_error,
     isolated_client,
     last_link,
+    post_login,
     row_counts,
 )
 from tests.support.mail import body_of
@@ -46,7 +47,7 @@ def set_password(client, link, password, confirm=None):
 
 def can_log_in(app, login, password) -> bool:
     fresh = isolated_client(app)
-    return fresh.submit("/login", {"login": login, "password": password}).status_code == 302
+    return post_login(fresh, login, password).status_code == 302
 
 
 def test_reset_page_has_the_email_field_and_button(client):
@@ -150,8 +151,8 @@ def test_a_reset_ends_every_session_and_unlocks_the_throttle(client, app, db, au
     assert client.get("/profile").status_code == 200
     stranger = isolated_client(app)
     for _ in range(5):
-        stranger.submit("/login", {"login": "anna", "password": "wrong-guess-1"})
-    assert stranger.submit("/login", {"login": "anna", "password": PASSWORD}).status_code == 429
+        post_login(stranger, "anna", "wrong-guess-1")
+    assert post_login(stranger, "anna").status_code == 429
 
     ask_for_link(stranger, "anna@example.com")
     assert set_password(stranger, last_link("anna@example.com"), NEW_PASSWORD).status_code == 302

@@ -7,8 +7,7 @@ from werkzeug.routing import IntegerConverter
 
 from portal.models import User
 from tests.factories import PASSWORD, make_user
-from tests.support.auth import copy_of, isolated_client
-from tests.support.web import CSRF_RE
+from tests.support.auth import copy_of, isolated_client, post_login
 
 BLOCKED_EN = "Your account is blocked"
 BLOCKED_RU = "Ваш аккаунт заблокирован"
@@ -55,7 +54,7 @@ def test_logout_ends_copied_session_cookies(client, app, auth):
 
 def test_logout_ends_remember_me_cookies(client, app):
     make_user(username="anna")
-    client.submit("/login", {"login": "anna", "password": PASSWORD, "remember": "y"})
+    post_login(client, "anna", remember=True)
     remembered = copy_of(client, app, names=("remember_token",))  # no session cookie: only "remember me"
     assert is_logged_in(remembered)
     client.submit("/logout", {}, from_url="/profile")
@@ -67,15 +66,14 @@ def test_changing_the_password_ends_other_sessions_but_not_this_one(client, app,
     user = make_user(username="anna")
     auth.login_as(user)
     elsewhere = isolated_client(app)
-    elsewhere.submit("/login", {"login": "anna", "password": PASSWORD, "remember": "y"})
+    post_login(elsewhere, "anna", remember=True)
     remembered = copy_of(elsewhere, app, names=("remember_token",))
     assert is_logged_in(elsewhere) and is_logged_in(remembered)
 
-    token = CSRF_RE.search(client.get("/profile").get_data(as_text=True))
     response = client.post(
         "/profile",
         data={
-            "password-csrf_token": token.group(1) or token.group(2),
+            "password-csrf_token": client.csrf_token("/profile"),
             "password-current_password": PASSWORD,
             "password-new_password": "violet-harbour-quartz-58",
             "password-confirm": "violet-harbour-quartz-58",
@@ -99,7 +97,7 @@ def test_a_blocked_user_gets_the_blocked_page_in_their_language_then_is_logged_o
     assert f"<h1>{words}</h1>" in html
     assert f'<html lang="{locale}">' in html
     assert client.get("/profile").status_code == 302  # logged out now: the login page, not 403 any more
-    assert client.submit("/login", {"login": user.username, "password": PASSWORD}).status_code == 403
+    assert post_login(client, user.username).status_code == 403
 
 
 def _all_pages(app):
@@ -119,9 +117,8 @@ def _all_pages(app):
 @pytest.mark.parametrize("role", ["client", "specialist", "admin"])
 def test_a_block_stops_every_copy_of_the_session_on_every_route_at_once(client, app, auth, db, role):
     user = make_user(role, locale="ru")
-    client.submit("/login", {"login": user.username, "password": PASSWORD, "remember": "y"})
-    token = CSRF_RE.search(client.get("/profile").get_data(as_text=True))
-    csrf = token.group(1) or token.group(2)
+    post_login(client, user.username, remember=True)
+    csrf = client.csrf_token("/profile")
     block(db, user)
     pages = list(_all_pages(app))
     assert len(pages) > 10

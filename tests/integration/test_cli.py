@@ -14,7 +14,7 @@ from portal import create_app
 from portal.demo import DEMO_PASSWORD
 from portal.models import OutboxEmail, Slot, User
 from tests.factories import make_user
-from tests.support.auth import isolated_client
+from tests.support.auth import isolated_client, post_login
 from tests.support.paths import ROOT
 from tests.support.services import flask_cli
 from tests.support.wait import wait_until
@@ -41,7 +41,7 @@ def test_create_admin_makes_a_confirmed_admin_who_can_log_in(cli, app, db):
     admin = db.session.scalars(select(User)).one()
     assert (admin.role, admin.email, admin.is_blocked) == ("admin", "Root@example.com", False)
     assert admin.confirmed_at is not None
-    response = isolated_client(app).submit("/login", {"login": "root", "password": STRONG})
+    response = post_login(isolated_client(app), "root", STRONG)
     assert response.headers["Location"] == "/admin"
 
 
@@ -85,7 +85,7 @@ def test_seed_demo_prints_the_accounts_and_is_idempotent(cli, app, db):
     assert second.exit_code == 0
     assert "already loaded" in second.output and second.output.count(DEMO_PASSWORD) == 5
     assert (_count(db, User), _count(db, Slot)) == (users, slots)
-    response = isolated_client(app).submit("/login", {"login": "dr_smith", "password": DEMO_PASSWORD})
+    response = post_login(isolated_client(app), "dr_smith", DEMO_PASSWORD)
     assert response.headers["Location"] == "/specialist/calendar"
 
 

@@ -10,7 +10,6 @@ from portal.models import Consultation, User
 from portal.services.requests import accept_request
 from tests.factories import make_slot, make_user
 from tests.support.mail import subject_of
-from tests.support.web import CSRF_RE
 
 CLIENTS = 30
 
@@ -22,11 +21,6 @@ def logged_in_client(app, user: User):
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
     return client
-
-
-def csrf_of(html: str) -> str:
-    match = CSRF_RE.search(html)
-    return match.group(1) or match.group(2)
 
 
 def apart(action):
@@ -51,7 +45,7 @@ def test_thirty_clients_request_at_once_then_one_is_accepted(app, rq_worker, mai
     def request(n: int) -> None:
         client = clients[n]
         try:
-            token = csrf_of(client.get("/client/slots").get_data(as_text=True))
+            token = client.csrf_token("/client/slots")
             barrier.wait()
             response = client.post(f"/client/slots/{slot_id}/request", data={"csrf_token": token})
             page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -93,7 +87,7 @@ def test_thirty_clients_request_at_once_then_one_is_accepted(app, rq_worker, mai
 
     def cancel():
         url = f"/client/consultations/{winner.id}/cancel"
-        token = csrf_of(winner_client.get(url).get_data(as_text=True))
+        token = winner_client.csrf_token(url)
         return winner_client.post(url, data={"csrf_token": token, "reason": "Health"}).status_code
 
     assert apart(cancel) == 303
@@ -102,7 +96,7 @@ def test_thirty_clients_request_at_once_then_one_is_accepted(app, rq_worker, mai
     loser = clients[0] if users[0].id != winner.client_id else clients[1]
 
     def request_again(client):
-        token = csrf_of(client.get("/client/slots").get_data(as_text=True))
+        token = client.csrf_token("/client/slots")
         response = client.post(f"/client/slots/{slot_id}/request", data={"csrf_token": token})
         return client.get(response.headers["Location"]).get_data(as_text=True)
 

@@ -7,8 +7,7 @@ import pytest
 
 from portal import create_app
 from tests.factories import PASSWORD, make_user
-from tests.support.auth import isolated_client
-from tests.support.web import CSRF_RE
+from tests.support.auth import isolated_client, post_login
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates"
 
@@ -47,7 +46,7 @@ def _cookie(response, name: str) -> str:
 
 def test_cookies_are_http_only_and_same_site_lax_but_not_secure_on_http(client):
     make_user(username="anna")
-    response = client.submit("/login", {"login": "anna", "password": PASSWORD, "remember": "y"})
+    response = post_login(client, "anna", remember=True)
     for name in ("session", "remember_token"):
         cookie = _cookie(response, name)
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
@@ -59,8 +58,8 @@ def test_cookies_are_secure_when_the_public_url_is_https(app_config, session_clo
     browser = isolated_client(secure_app)
     make_user(username="anna")
     site = "https://portal.example"
-    token = CSRF_RE.search(browser.get("/login", base_url=site).get_data(as_text=True))
-    data = {"login": "anna", "password": PASSWORD, "remember": "y", "csrf_token": token.group(1) or token.group(2)}
+    token = browser.csrf_token("/login", base_url=site)
+    data = {"login": "anna", "password": PASSWORD, "remember": "y", "csrf_token": token}
     # Over https Flask-WTF also checks that the Referer is this site, as a browser sends it.
     response = browser.post("/login", data=data, base_url=site, headers={"Referer": f"{site}/login"})
     assert response.status_code == 302

@@ -3,7 +3,7 @@
 import pytest
 
 from portal import create_app
-from tests.support.auth import isolated_client
+from tests.support.auth import isolated_client, post_login
 from tests.support.services import closed_port
 
 
@@ -42,7 +42,7 @@ def test_without_a_database_pages_answer_503_and_healthz_says_so(broken_app):
     browser = isolated_client(app)
     health = browser.get("/healthz")
     assert health.status_code == 503 and health.get_json()["database"].startswith("error")
-    response = browser.submit("/login", {"login": "anna", "password": "whatever-it-is"})
+    response = post_login(browser, "anna", "whatever-it-is")
     html = response.get_data(as_text=True)
     assert response.status_code == 503
     assert "<h1>Temporarily unavailable</h1>" in html and "Traceback" not in html

@@ -14,9 +14,9 @@ from portal.clock import utcnow
 from portal.models import OutboxEmail, User
 from portal.outbox import queue_email
 from portal.outbox.drain import drain_outbox
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
 from tests.support.account_requests import pending_requests
-from tests.support.auth import isolated_client, registration
+from tests.support.auth import isolated_client, post_login, registration
 from tests.support.outbox import outbox_row
 from tests.support.services import PrivateRedis, WorkerProcess
 from tests.support.wait import wait_until
@@ -99,7 +99,7 @@ def test_with_redis_down_changes_succeed_and_their_emails_go_out_once_it_is_back
 
         assert browser.submit("/register", registration(email="maria@example.com")).status_code == 302
         assert browser.submit("/reset-password", {"email": "anna@example.com"}).status_code == 302
-        login = browser.submit("/login", {"login": "anna", "password": PASSWORD})
+        login = post_login(browser, "anna")
         assert login.status_code == 302  # the throttle lets people in while its store is down
         assert browser.get("/healthz").status_code == 503
         rows = list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))

@@ -6,9 +6,8 @@ import pytest
 
 from portal.models import User
 from tests.factories import PASSWORD, make_user
-from tests.support.auth import emails_to, isolated_client
+from tests.support.auth import emails_to, isolated_client, post_login
 from tests.support.pages import field_error
-from tests.support.web import CSRF_RE
 
 NEW_PASSWORD = "violet-harbour-quartz-58"
 
@@ -19,13 +18,8 @@ def client(app):
     return isolated_client(app)
 
 
-def _csrf(client) -> str:
-    match = CSRF_RE.search(client.get("/profile").get_data(as_text=True))
-    return match.group(1) or match.group(2)
-
-
 def save_profile(client, **fields):
-    data = {"profile-csrf_token": _csrf(client), "profile-submit": "Save profile"}
+    data = {"profile-csrf_token": client.csrf_token("/profile"), "profile-submit": "Save profile"}
     data.update({f"profile-{k}": v for k, v in fields.items()})
     return client.post("/profile", data=data)
 
@@ -34,7 +28,7 @@ def change_password(client, current=PASSWORD, new=NEW_PASSWORD, confirm=None, **
     return client.post(
         "/profile",
         data={
-            "password-csrf_token": _csrf(client),
+            "password-csrf_token": client.csrf_token("/profile"),
             "password-current_password": current,
             "password-new_password": new,
             "password-confirm": new if confirm is None else confirm,
@@ -168,7 +162,7 @@ def test_changing_the_password(client, app, auth, db):
     assert response.status_code == 302
     assert "Your password is changed." in client.get("/profile").get_data(as_text=True)
     fresh_login = isolated_client(app)
-    assert fresh_login.submit("/login", {"login": "anna", "password": NEW_PASSWORD}).status_code == 302
+    assert post_login(fresh_login, "anna", NEW_PASSWORD).status_code == 302
     assert [e.kind for e in emails_to("anna@example.com")] == ["password_changed"]
     assert NEW_PASSWORD not in emails_to("anna@example.com")[0].body_text
 
@@ -242,19 +236,20 @@ def test_six_wrong_current_passwords_throttle_the_check(client, auth, db):
     assert client.get("/profile").status_code == 200  # still logged in; only the check is held back
     # They were failed logins of this browser: it cannot log in either until the window passes.
     auth.logout()
-    assert client.submit("/login", {"login": "anna", "password": PASSWORD}).status_code == 429
+    assert post_login(client, "anna").status_code == 429
 
 
 def test_a_stolen_session_cannot_guess_the_password_nor_lock_the_owner_out(client, app, auth, db):
     user = make_user(username="anna", email="anna@example.com")
     auth.login_as(user)
     before = fresh(db, user).password_hash
-    from_there = {"environ_base": {"REMOTE_ADDR": "198.51.100.9"}}
+    there = "198.51.100.9"
+    from_there = {"environ_base": {"REMOTE_ADDR": there}}
     thief = isolated_client(app)  # a copy of the session cookie only, used from another network
     thief.set_cookie("session", client.get_cookie("session").value)
     assert thief.get("/profile").status_code == 200
     for n in range(15):  # the thief's network has already failed 15 logins on other names
-        isolated_client(app).submit("/login", {"login": f"guess{n}", "password": "x" * 8}, **from_there)
+        post_login(isolated_client(app), f"guess{n}", "x" * 8, address=there)
     for _ in range(5):
         response = change_password(thief, "wrong-password-9", **from_there)
         assert response.status_code == 422
@@ -263,11 +258,9 @@ def test_a_stolen_session_cannot_guess_the_password_nor_lock_the_owner_out(clien
     assert fresh(db, user).password_hash == before
     # Counted for the account under both its names, and for the address ...
     for name in ("anna", "anna@example.com"):
-        assert isolated_client(app).submit("/login", {"login": name, "password": PASSWORD}).status_code == 429
+        assert post_login(isolated_client(app), name).status_code == 429
     make_user(username="boris")
-    assert (
-        isolated_client(app).submit("/login", {"login": "boris", "password": PASSWORD}, **from_there).status_code == 429
-    )
+    assert post_login(isolated_client(app), "boris", address=there).status_code == 429
     # ... but not for the owner's own browser, which changes the password at once.
     assert change_password(client).status_code == 302
     assert fresh(db, user).password_hash != before

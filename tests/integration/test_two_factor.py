@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from portal.extensions import db as _db
 from portal.models import ModerationLog, OutboxEmail, RecoveryCode, User
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.support.auth import post_login
 
 T0 = datetime(2026, 12, 9, 10, 0, 7, tzinfo=UTC)
 SECRET_RE = re.compile(r'<code class="secret" id="secret"[^>]*>([A-Z2-7 ]+)</code>')
@@ -31,7 +32,7 @@ def turn_on(client, clock) -> tuple[str, list[str]]:
 
 
 def password_step(client, user: User):
-    return client.submit("/login", {"login": user.username, "password": PASSWORD})
+    return post_login(client, user.username)
 
 
 def kinds_of(user: User) -> list[str]:
@@ -143,7 +144,7 @@ def test_wrong_codes_are_throttled_like_failed_logins(client, auth, anna, clock)
     # A fresh browser (no device cookie): the account's five failures, passwords and codes together.
     other = client.application.test_client()
     for _ in range(2):
-        assert other.submit("/login", {"login": "anna", "password": "wrong-password-1"}).status_code == 422
+        assert post_login(other, "anna", "wrong-password-1").status_code == 422
     password_step(other, anna)
     for _ in range(3):
         assert other.submit("/login/code", {"code": "123456"}).status_code == 422

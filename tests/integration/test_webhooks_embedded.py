@@ -5,8 +5,8 @@ import pytest
 from portal.extensions import db
 from portal.models import WebhookDelivery
 from portal.services import webhooks
-from tests.factories import PASSWORD, make_slot, make_user
-from tests.support.auth import isolated_client
+from tests.factories import make_slot, make_user
+from tests.support.auth import isolated_client, post_login
 from tests.support.embedded import embedded_portal
 from tests.support.webhooks import Receiver, verify_signature
 
@@ -27,7 +27,7 @@ def test_a_request_made_on_the_page_reaches_the_specialists_webhook(embedded):
         slot_id = make_slot(specialist).id
         client = make_user("client", username="demo_client")
         browser = isolated_client(embedded)
-        assert browser.submit("/login", {"login": client.username, "password": PASSWORD}).status_code == 302
+        assert post_login(browser, client.username).status_code == 302
         response = browser.submit(f"/book/{slot_id}", {"message": "Hi"})
         assert response.status_code == 303, response.get_data(as_text=True)[:500]
         (message,) = receiver.messages()

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import WebhookDelivery, WebhookEndpoint
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.support.auth import post_login
 from tests.support.pages import field_error, flashes
 from tests.support.queries import queries_for
 from tests.support.slots import berlin_specialist
@@ -170,6 +171,6 @@ def test_the_delivery_log_shows_code_attempts_and_next_try_a_page_at_a_time(
 def test_an_admins_page_in_russian(client, db, specialist):
     admin = make_user("admin", locale="ru")
     client.submit("/logout", {}, from_url="/profile")
-    client.submit("/login", {"login": admin.username, "password": PASSWORD})
+    post_login(client, admin.username)
     page = client.get(PAGE).get_data(as_text=True)
     assert '<html lang="ru"' in page and "Добавить вебхук" in page and "любую консультацию" in page

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from portal import create_app
-from tests.factories import PASSWORD
+from tests.support.auth import post_login
 from tests.support.paths import ROOT
 from tests.support.services import PrivateRedis, SwitchableSink, WorkerProcess
 from tests.support.web import PortalClient
@@ -68,7 +68,7 @@ def new_client(fuzz_app):
     def make(user=None):
         client = fuzz_app.test_client()
         if user is not None:
-            response = client.submit("/login", {"login": user.username, "password": PASSWORD})
+            response = post_login(client, user.username)
             assert response.status_code == 302, response.status_code
         return client
 

@@ -22,9 +22,9 @@ from portal.services.tokens import CONFIRM, RESET, issue_token
 from portal.services.two_factor import encrypt_secret
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.proof.http import is_local
-from tests.support.auth import registration
+from tests.support.auth import post_login, registration
 from tests.support.database import world_app, world_db  # noqa: F401 (world_db is this module's db)
-from tests.support.web import CSRF_RE, PortalClient
+from tests.support.web import PortalClient
 
 # Cases build their slots from the running clock: scripts/test.sh runs them at 23:30 and 00:30 UTC too.
 pytestmark = pytest.mark.clock
@@ -246,25 +246,23 @@ def world(app_config, session_clock, run_id, redis_client):
         world.other_client = make_user("client", username="other.client").id
         world.other_specialist = make_user("specialist", username="other.specialist").id
         for actor in ACTORS:
-            world.sessions[actor] = log_in(world, actor)
+            world.sessions[actor] = visitor(world, actor)
     return world
 
 
-def log_in(world, actor: str) -> SimpleNamespace:
+def visitor(world, actor: str) -> SimpleNamespace:
     """A session for this kind of visitor: its cookie, its CSRF token and its user."""
     browser = world.app.test_client()
     user = None
     if actor != "anonymous":
         user = make_user(role_of(actor))
-        response = browser.submit("/login", {"login": user.username, "password": PASSWORD})
+        response = post_login(browser, user.username)
         assert response.status_code == 302, actor
-    token = CSRF_RE.search(browser.get("/profile" if user else "/login").get_data(as_text=True))
+    token = browser.csrf_token("/profile" if user else "/login")
     if actor.startswith("blocked "):
         _db.session.get(User, user.id).is_blocked = True
         _db.session.commit()
-    return SimpleNamespace(
-        cookie=browser.get_cookie("session").value, csrf=token.group(1) or token.group(2), user=user and user.id
-    )
+    return SimpleNamespace(cookie=browser.get_cookie("session").value, csrf=token, user=user and user.id)
 
 
 def browser_of(world, session) -> PortalClient:
@@ -386,7 +384,7 @@ REFUSED = {LOGIN, HOME, FORBIDDEN, BLOCKED, NOT_FOUND, NO_METHOD, INVALID}
 def session_for(world, access: Access, actor: str):
     if not access.fresh:
         return world.sessions[actor]
-    return log_in(world, actor)
+    return visitor(world, actor)
 
 
 @pytest.mark.parametrize(("endpoint", "method", "actor", "variant"), list(cases()))
@@ -515,7 +513,7 @@ def allowed(access: Access, actor: str) -> bool:
 def test_every_post_needs_its_own_sessions_csrf_token(world, db, endpoint, actor):
     access = EXPECTED.get(endpoint)
     assert access is not None, f"{endpoint} has no row in EXPECTED"
-    session = log_in(world, actor)  # a session of its own: the control below really changes things
+    session = visitor(world, actor)  # a session of its own: the control below really changes things
     # On users the action that does something is on someone else; on slots and consultations, on one's own.
     wanted = ("others",) if access.obj in ("user", "blocked_user", "protected_user") else (None, "own", "any")
     variant = next(v for v in variants(access, "POST", actor) if v in wanted)

@@ -12,6 +12,7 @@ import pytest
 from portal import create_app
 from portal.extensions import db as _db
 from tests.factories import make_user
+from tests.support.auth import post_login
 from tests.support.paths import ROOT
 from tests.support.services import PrivatePostgres
 from tests.support.web import PortalClient
@@ -60,7 +61,7 @@ def test_restart_gives_friendly_503_then_recovers(restartable):
     clients = []
     for _ in range(4):
         c = application.test_client()
-        response = c.submit("/login", {"login": username, "password": "correct-horse-battery-42"})
+        response = post_login(c, username, "correct-horse-battery-42")
         assert response.status_code == 302
         clients.append(c)
 

@@ -17,7 +17,8 @@ from portal.extensions import db
 from portal.models import OutboxEmail, RecoveryCode, User
 from portal.services import throttle
 from portal.services.two_factor import _code_hash, encrypt_secret
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.support.auth import post_login
 from tests.support.fuzz import FUZZ, Poster, fingerprint, form, hostile, pick, shows_form_error
 
 NOW = datetime(2026, 12, 8, 8, 0, 10, tzinfo=UTC)
@@ -105,7 +106,7 @@ def test_login_code_step(scene, tally, data):
     recovery = protect(nina.id)
     throttle.clear_names(nina.username, nina.email)
     client = new_client()
-    assert client.submit("/login", {"login": "nina", "password": PASSWORD}).headers["Location"] == "/login/code"
+    assert post_login(client, "nina").headers["Location"] == "/login/code"
     fill(data, recovery)
     before, spare = fingerprint(), db.session.scalar(select(func.count()).select_from(RecoveryCode))
     response, _ = Poster(client, "/login/code").post("/login/code", data)

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.proof.http import Browser, Gunicorn, page_form, server_env
-from tests.support.web import CSRF_RE
+from tests.support.web import csrf_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
@@ -86,15 +86,10 @@ def test_a_slot_booked_on_one_process_is_gone_from_the_list_on_the_other_at_once
     assert listed.status == 200
     assert f"/client/slots/{slot.id}/request" not in listed.text
     # And a request sent anyway (a stale page) is refused on B with a message, not booked twice.
-    late = on_b.post(f"/client/slots/{slot.id}/request", [("csrf_token", _token(listed.text))])
+    late = on_b.post(f"/client/slots/{slot.id}/request", [("csrf_token", csrf_in(listed.text))])
     assert late.status == 303
     assert "This slot has just been booked by someone else." in on_b.follow(late).flashes()
     status = db.session.execute(
         text("SELECT status, count(*) FROM consultations WHERE slot_id = :s GROUP BY status"), {"s": slot.id}
     ).all()
     assert dict(status) == {"accepted": 1}
-
-
-def _token(html: str) -> str:
-    match = CSRF_RE.search(html)
-    return match.group(1) or match.group(2)

@@ -15,7 +15,7 @@ from portal.models import OutboxEmail
 from portal.services import email_requests
 from tests.factories import PASSWORD, make_consultation, make_slot, make_user
 from tests.proof.http import is_local
-from tests.support.auth import copy_of, isolated_client
+from tests.support.auth import copy_of, isolated_client, post_login
 from tests.support.pages import form_alert
 from tests.support.web import CSRF_RE, PortalClient
 
@@ -45,16 +45,6 @@ def app(app_config, session_clock, run_id):
 @pytest.fixture
 def browser(app):
     return isolated_client(app)
-
-
-def token_of(browser, url: str = "/profile") -> str:
-    match = CSRF_RE.search(browser.get(url).get_data(as_text=True))
-    return match.group(1) or match.group(2)
-
-
-def log_in(browser, user, address: str = "192.0.2.1", remember: bool = False):
-    data = {"login": user.username, "password": PASSWORD, **({"remember": "y"} if remember else {})}
-    return browser.submit("/login", data, environ_base={"REMOTE_ADDR": address})
 
 
 # ------------------------------------------------------------------------------------------ open redirects
@@ -101,15 +91,15 @@ def test_every_form_with_a_next_field_returns_within_the_site(app, db, target):
     }
     for user in (client, specialist, admin):
         browser = isolated_client(app)
-        log_in(browser, user)
-        token = token_of(browser)
+        post_login(browser, user.username)
+        token = browser.csrf_token("/profile")
         for path, data in posts[user.role]:
             response = browser.post(path, data={**data, "next": target, "csrf_token": token})
             assert response.status_code in (302, 303), (path, response.status_code)
             assert is_local(response.headers["Location"]), (path, response.headers["Location"])
     # The admin's block confirmation page links back only within the site, too.
     browser = isolated_client(app)
-    log_in(browser, admin)
+    post_login(browser, admin.username)
     html = browser.get(f"/admin/users/{make_user('client').id}/block?{urlencode({'next': target})}").get_data(
         as_text=True
     )
@@ -130,7 +120,7 @@ def _get_pages(app):
 @pytest.mark.parametrize("role", ["anonymous", "client", "specialist", "admin"])
 def test_every_page_carries_the_security_headers(app, browser, role):
     if role != "anonymous":
-        log_in(browser, make_user(role))
+        post_login(browser, make_user(role).username)
     pages = _get_pages(app)
     assert len(pages) >= 15
     for path in pages:
@@ -154,7 +144,7 @@ def cookie_line(response, name: str) -> str:
 
 def test_session_and_remember_cookies_are_http_only_and_lax_but_not_secure_over_http(browser):
     user = make_user()
-    response = log_in(browser, user, remember=True)
+    response = post_login(browser, user.username, remember=True)
     for name in ("session", "remember_token"):
         flags = [f.strip() for f in cookie_line(response, name).split(";")]
         assert "HttpOnly" in flags and "SameSite=Lax" in flags, flags
@@ -168,12 +158,11 @@ def test_cookies_are_secure_when_the_public_url_is_https(app_config, session_clo
     with secure.app_context():
         user = make_user()
         site = "https://portal.example"
-        token = CSRF_RE.search(browser.get("/login", base_url=site).get_data(as_text=True))
         data = {
             "login": user.username,
             "password": PASSWORD,
             "remember": "y",
-            "csrf_token": token.group(1) or token.group(2),
+            "csrf_token": browser.csrf_token("/login", base_url=site),
         }
         # Over https the CSRF check also wants the Referer of this site, as a browser sends it.
         response = browser.post("/login", data=data, base_url=site, headers={"Referer": f"{site}/login"})
@@ -187,10 +176,6 @@ def test_cookies_are_secure_when_the_public_url_is_https(app_config, session_clo
 # ------------------------------------------------------------------------------------------ login throttling
 
 
-def attempt(browser, login: str, password: str, address: str):
-    return browser.submit("/login", {"login": login, "password": password}, environ_base={"REMOTE_ADDR": address})
-
-
 def is_logged_in(browser) -> bool:
     return browser.get("/profile").status_code == 200
 
@@ -198,13 +183,13 @@ def is_logged_in(browser) -> bool:
 def test_the_sixth_attempt_on_one_account_is_refused_from_any_address_even_with_the_right_password(browser):
     make_user(username="anna")
     for n in range(5):
-        assert attempt(browser, "anna", "wrong-password-1", f"198.51.100.{n}").status_code == 422
-    refused = attempt(browser, "anna", PASSWORD, "203.0.113.7")
+        assert post_login(browser, "anna", "wrong-password-1", address=f"198.51.100.{n}").status_code == 422
+    refused = post_login(browser, "anna", address="203.0.113.7")
     assert refused.status_code == 429
     assert form_alert(refused.get_data(as_text=True)) == THROTTLED
     assert not is_logged_in(browser)
     make_user(username="boris")  # another account from the same addresses is not affected
-    assert attempt(browser, "boris", PASSWORD, "198.51.100.1").status_code == 302
+    assert post_login(browser, "boris", address="198.51.100.1").status_code == 302
 
 
 def test_the_twenty_first_attempt_from_one_address_is_refused_across_accounts(browser):
@@ -212,12 +197,12 @@ def test_the_twenty_first_attempt_from_one_address_is_refused_across_accounts(br
         make_user(username=f"user{n}")
     for n in range(20):  # half real accounts, half guessed names
         name = f"user{n}" if n < 10 else f"guess{n}"
-        assert attempt(browser, name, "wrong-password-1", "192.0.2.66").status_code == 422, n
+        assert post_login(browser, name, "wrong-password-1", address="192.0.2.66").status_code == 422, n
     make_user(username="carol")  # no failure of her own, yet this address is stopped
-    refused = attempt(browser, "carol", PASSWORD, "192.0.2.66")
+    refused = post_login(browser, "carol", address="192.0.2.66")
     assert refused.status_code == 429
     assert form_alert(refused.get_data(as_text=True)) == THROTTLED
-    assert attempt(browser, "carol", PASSWORD, "192.0.2.67").status_code == 302
+    assert post_login(browser, "carol", address="192.0.2.67").status_code == 302
 
 
 def test_two_app_instances_on_one_redis_share_the_counts(app_config, session_clock, db):
@@ -227,9 +212,9 @@ def test_two_app_instances_on_one_redis_share_the_counts(app_config, session_clo
     browsers = [isolated_client(a) for a in apps]
     make_user(username="anna")
     for n in range(5):  # failures alternate between the two instances
-        assert attempt(browsers[n % 2], "anna", "wrong-password-1", f"198.51.100.{n}").status_code == 422
+        assert post_login(browsers[n % 2], "anna", "wrong-password-1", address=f"198.51.100.{n}").status_code == 422
     for browser in browsers:
-        assert attempt(browser, "anna", PASSWORD, "203.0.113.9").status_code == 429
+        assert post_login(browser, "anna", address="203.0.113.9").status_code == 429
 
 
 # ------------------------------------------------------------------------------------------ password reset
@@ -270,7 +255,7 @@ def test_password_reset_answers_the_same_for_known_and_unknown_addresses(app, db
 
 def test_a_copied_session_cookie_is_refused_after_logout(app, browser):
     user = make_user()
-    log_in(browser, user, remember=True)
+    post_login(browser, user.username, remember=True)
     copied, remembered = copy_of(browser, app), copy_of(browser, app, names=("remember_token",))
     assert is_logged_in(copied) and is_logged_in(remembered)
     browser.submit("/logout", {}, from_url="/profile")
@@ -281,11 +266,11 @@ def test_a_copied_session_cookie_is_refused_after_logout(app, browser):
 
 def test_a_copied_session_cookie_is_refused_after_a_password_change(app, browser, db):
     user = make_user()
-    log_in(browser, user, remember=True)
+    post_login(browser, user.username, remember=True)
     before_change = copy_of(browser, app)
     elsewhere = isolated_client(app)
-    log_in(elsewhere, user)
-    token = token_of(browser)
+    post_login(elsewhere, user.username)
+    token = browser.csrf_token("/profile")
     response = browser.post(
         "/profile",
         data={

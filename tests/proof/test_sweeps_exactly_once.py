@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.models import Consultation, ConsultationNotice, OutboxEmail
 from tests.factories import make_consultation, make_slot, make_user
 from tests.support.clocked_app import FileClock
+from tests.support.database import lock_waiters
 from tests.support.services import WorkerProcess
 from tests.support.wait import wait_until
 
@@ -41,17 +42,6 @@ def sweepers(app_config, worker_env, run_id, tmp_path, clock, mail):
         worker.stop()
 
 
-def waiting_for_locks() -> int:
-    """Database sessions of this test's database waiting for a row lock (read afresh: within one transaction
-    pg_stat_activity keeps showing what it showed first)."""
-    with db.engine.connect() as conn:
-        return conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        ).scalar_one()
-
-
 def kill_one_mid_sweep(sweepers, held_slot_id: int, when: datetime, first: int = 0) -> None:
     """Hold one slot's lock and move the clock to `when`, so both workers' sweeps stop at that slot half done;
     SIGKILL one worker then, and start it again once the lock is gone."""
@@ -62,7 +52,7 @@ def kill_one_mid_sweep(sweepers, held_slot_id: int, when: datetime, first: int =
         for worker in sweepers.workers:
             if worker.process is None or worker.process.poll() is not None:
                 worker.start()
-        stuck = wait_until(lambda: waiting_for_locks() >= 2, timeout=60)
+        stuck = wait_until(lambda: lock_waiters() >= 2, timeout=60)
         assert stuck, "\n".join(worker.log()[-3000:] for worker in sweepers.workers)
         killed.kill9()
         holder.rollback()

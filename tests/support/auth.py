@@ -32,14 +32,17 @@ def isolated_client(app) -> IsolatedClient:
     return IsolatedClient(app, app.response_class, use_cookies=True)
 
 
+def post_login(client, login: str, password: str = PASSWORD, *, address: str | None = None, remember: bool = False):
+    """Send the login form as a browser would, from `address` if given (the throttles count per address and per
+    account). The answer, as it is."""
+    data = {"login": login, "password": password, **({"remember": "y"} if remember else {})}
+    return client.submit("/login", data, **({"environ_base": {"REMOTE_ADDR": address}} if address else {}))
+
+
 def logged_in_browser(app, user, remember: bool = False) -> IsolatedClient:
     """A fresh browser logged in as `user` through the login form."""
     browser = isolated_client(app)
-    data = {"login": user.username, "password": PASSWORD}
-    if remember:
-        data["remember"] = "y"
-    response = browser.submit("/login", data)
-    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    Auth(browser).login_as(user, remember=remember)
     return browser
 
 
@@ -130,9 +133,9 @@ class Auth:
     def __init__(self, client):
         self.client = client
 
-    def login_as(self, user, password: str | None = None):
+    def login_as(self, user, password: str | None = None, *, remember: bool = False):
         """Log in through the real form."""
-        response = self.client.submit("/login", {"login": user.username, "password": password or PASSWORD})
+        response = post_login(self.client, user.username, password or PASSWORD, remember=remember)
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         return response
 

@@ -18,6 +18,17 @@ def clear_redis(client, run_id: str) -> None:
         client.delete(*keys)
 
 
+def lock_waiters() -> int:
+    """How many sessions of this test's database wait for a lock. Read on a connection of its own each time:
+    within one transaction pg_stat_activity keeps showing what it showed first."""
+    with _db.engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
+
+
 def empty_tables(attempts: int = 5, restart_ids: bool = False) -> None:
     """TRUNCATE every table; a job of the previous test still finishing can deadlock with it: try again."""
     tables = ", ".join(t.name for t in reversed(_db.metadata.sorted_tables))

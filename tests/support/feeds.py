@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 
 from portal.models import User
-from tests.factories import PASSWORD
+from tests.support.auth import post_login
 from tests.support.ical import parse
 
 
@@ -13,7 +13,7 @@ def browser(app, user: User | None = None):
     """A browser of its own (cookies apart), logged in through the form when a user is given."""
     new = app.test_client()
     if user is not None:
-        response = new.submit("/login", {"login": user.username, "password": PASSWORD})
+        response = post_login(new, user.username)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return new
 

@@ -11,6 +11,13 @@ from portal.extensions import db as _db
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
+def csrf_in(html: str, where: str = "the page") -> str:
+    """The CSRF token of the first form of a page."""
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {where}"
+    return match.group(1) or match.group(2)
+
+
 class PortalClient(FlaskClient):
     """Test client that submits forms with the CSRF token of the page they come from.
 
@@ -25,11 +32,10 @@ class PortalClient(FlaskClient):
             _db.session.expire_all()
         return response
 
-    def csrf_token(self, url: str) -> str:
-        response = self.get(url)
-        match = CSRF_RE.search(response.get_data(as_text=True))
-        assert match, f"no CSRF token on {url} (status {response.status_code})"
-        return match.group(1) or match.group(2)
+    def csrf_token(self, url: str, **kwargs) -> str:
+        """The CSRF token of the page at `url` (`kwargs` as for `get`, e.g. `base_url`)."""
+        response = self.get(url, **kwargs)
+        return csrf_in(response.get_data(as_text=True), f"{url} (status {response.status_code})")
 
     def submit(self, url: str, data: dict | None = None, from_url: str | None = None, **kwargs):
         """POST like a browser: token taken from `from_url` (default: the same URL)."""
