@@ -4,13 +4,12 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
 from portal.blueprints.specialist.queries import SlotRow
-from portal.i18n import language, time_tag
+from portal.i18n import remembered, time_tag
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 # The hours always shown; the grid grows to cover slots outside them.
@@ -65,7 +64,7 @@ class CalendarSlot:
 
     @property
     def span_html(self) -> Markup:
-        return _span_html(self.row.slot.starts_at, self.row.slot.ends_at, self.start.tzinfo.key, language().code)
+        return _span_html(self.row.slot.starts_at, self.row.slot.ends_at, self.start.tzinfo.key)
 
 
 # The start and end as the <time> elements of every page (portal/i18n.py). The end in a span of its own: a slot of
@@ -74,10 +73,10 @@ class CalendarSlot:
 SPAN_HTML = Markup('%s<span class="slot-end">–%s</span>')
 
 
-@lru_cache(maxsize=4096)
-def _span_html(starts_at: datetime, ends_at: datetime, zone: str, locale: str) -> Markup:
-    """A slot's span remembered per instants, zone and language (`locale`, the current one): a busy week shows
-    70, the same again on every request, and markupsafe's % costs a few µs each time."""
+@remembered(maxsize=4096)
+def _span_html(starts_at: datetime, ends_at: datetime, zone: str) -> Markup:
+    """A slot's span remembered per instants, zone and language: a busy week shows 70, the same again on every
+    request, and markupsafe's % costs a few µs each time."""
     return SPAN_HTML % (time_tag(starts_at, "time", zone), time_tag(ends_at, "time", zone))
 
 
